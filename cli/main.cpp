@@ -1,0 +1,151 @@
+// attune — the native command line: validate, decide, eval.
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "config_compiler.h"
+#include "decider.h"
+#include "tools.h"
+
+namespace {
+
+const char kUsage[] =
+    "usage:\n"
+    "  attune validate CONFIG.json              exit 0 when valid; problems listed otherwise\n"
+    "  attune decide CONFIG.json VISITOR.json [--reasons] [--placement ID]\n"
+    "                                           the page decision (or one placement) as JSON\n"
+    "  attune eval                              JSON Lines on stdin: {\"condition\", "
+    "\"attributes\"}\n"
+    "                                           → one line each: true, false or {\"error\"}\n";
+
+bool readFile(const char* path, std::string& out) {
+  FILE* f = std::strcmp(path, "-") == 0 ? stdin : std::fopen(path, "rb");
+  if (!f) return false;
+  char buf[65536];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) out.append(buf, n);
+  bool ok = !std::ferror(f);
+  if (f != stdin) std::fclose(f);
+  return ok;
+}
+
+void printProblems(const char* file, const attune::Problems& problems) {
+  for (const attune::Problem& p : problems) {
+    std::fprintf(stderr, "%s: %s: %s\n", file, p.path.empty() ? "(root)" : p.path.c_str(),
+                 p.message.c_str());
+  }
+}
+
+int validate(const char* file) {
+  std::string text;
+  if (!readFile(file, text)) {
+    std::fprintf(stderr, "%s: cannot read: %s\n", file, std::strerror(errno));
+    return 2;
+  }
+  attune::CompileResult result = attune::compileConfig(text);
+  if (!result.problems.empty()) {
+    printProblems(file, result.problems);
+    std::fprintf(stderr, "%zu problem%s\n", result.problems.size(),
+                 result.problems.size() == 1 ? "" : "s");
+    return 1;
+  }
+  std::printf("%s: valid (%zu placements, %zu campaigns, %zu segments)\n", file,
+              result.engine->placements.size(), result.engine->campaigns.size(),
+              result.engine->segments.size());
+  return 0;
+}
+
+int decide(int argc, char** argv) {
+  const char* configFile = nullptr;
+  const char* visitorFile = nullptr;
+  const char* placement = nullptr;
+  bool reasons = false;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--reasons") == 0) {
+      reasons = true;
+    } else if (std::strcmp(argv[i], "--placement") == 0 && i + 1 < argc) {
+      placement = argv[++i];
+    } else if (!configFile) {
+      configFile = argv[i];
+    } else if (!visitorFile) {
+      visitorFile = argv[i];
+    } else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  }
+  if (!configFile || !visitorFile) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string config, visitor;
+  if (!readFile(configFile, config) || !readFile(visitorFile, visitor)) {
+    std::fprintf(stderr, "cannot read %s or %s\n", configFile, visitorFile);
+    return 2;
+  }
+  attune::CompileResult result = attune::compileConfig(config);
+  if (!result.problems.empty()) {
+    printProblems(configFile, result.problems);
+    return 1;
+  }
+  attune::Decider decider(*result.engine);
+  std::string out;
+  if (placement) decider.decideJson(placement, visitor, reasons, out);
+  else decider.decidePageJson(visitor, reasons, out);
+  std::printf("%s\n", out.c_str());
+  return out.rfind("{\"error\"", 0) == 0 ? 1 : 0;
+}
+
+// Reads one line of any length from stdin; false at end of input.
+bool readLine(std::string& line) {
+  line.clear();
+  int c;
+  bool any = false;
+  while ((c = std::getchar()) != EOF) {
+    any = true;
+    if (c == '\n') return true;
+    line += static_cast<char>(c);
+  }
+  return any;
+}
+
+int eval() {
+  std::string line;
+  attune::Doc doc;
+  std::string condition, attributes;
+  while (readLine(line)) {
+    if (line.empty() || line == "\r") continue;
+    attune::ParseError err;
+    attune::ParseLimits limits;
+    limits.maxBytes = 64u << 20;
+    limits.maxNodes = 10000000;
+    if (!doc.parse(line, err, limits) || doc.type(0) != attune::Type::Object) {
+      std::string message = err.message.empty() ? "each line must be a JSON object" : err.message;
+      std::string out = "{\"error\":";
+      attune::writeJsonString("input line: " + message, out);
+      std::printf("%s}\n", out.c_str());
+      continue;
+    }
+    attune::NodeId c = doc.member(0, "condition");
+    attune::NodeId a = doc.member(0, "attributes");
+    condition.clear();
+    attributes.clear();
+    if (c == attune::kNoNode) condition = "null";
+    else doc.write(c, condition);
+    if (a == attune::kNoNode) attributes = "{}";
+    else doc.write(a, attributes);
+    std::printf("%s\n", attune::evalConditionJson(condition, attributes).c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc >= 3 && std::strcmp(argv[1], "validate") == 0) return validate(argv[2]);
+  if (argc >= 2 && std::strcmp(argv[1], "decide") == 0) return decide(argc, argv);
+  if (argc == 2 && std::strcmp(argv[1], "eval") == 0) return eval();
+  std::fputs(kUsage, stderr);
+  return 2;
+}

@@ -1,0 +1,402 @@
+#include "decider.h"
+
+#include <cmath>
+#include <cstdio>
+
+#include "hash.h"
+#include "local_time.h"
+#include "template.h"
+#include "utf8.h"
+
+namespace attune {
+
+namespace {
+
+const char* const kVisitorKeys[] = {"id",     "now",  "utcOffsetMinutes", "acceptLanguage",
+                                    "locales", "geo", "name",             "traits",
+                                    "page"};
+
+void writeKey(const char* key, std::string& out) {
+  out += '"';
+  out += key;
+  out += "\":";
+}
+
+}  // namespace
+
+Decider::Decider(const Engine& engine, VisitorLimits limits)
+    : engine_(engine), limits_(limits), evaluator_(engine.conditions) {
+  for (StrRef r : engine.locales) pageLocales_.push_back(engine.str(r));
+  for (const ContentLocale& l : engine.contentLocales) contentLocales_.push_back(engine.str(l.tag));
+  groupTaken_.resize(engine.groupCount);
+}
+
+bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
+  ParseError err;
+  ParseLimits pl;
+  pl.maxBytes = limits_.maxBytes;
+  pl.maxDepth = limits_.maxDepth;
+  pl.maxNodes = limits_.maxNodes;
+  if (!input_.parse(visitorJson, err, pl)) {
+    error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
+    return false;
+  }
+  if (!readVisitor(error)) return false;
+  buildContext();
+  computeSegments();
+  return true;
+}
+
+bool Decider::readVisitor(std::string& error) {
+  if (input_.type(0) != Type::Object) {
+    error = "visitor: must be a JSON object";
+    return false;
+  }
+  for (NodeId c = input_.node(0).firstChild; c != kNoNode; c = input_.node(c).next) {
+    bool known = false;
+    for (const char* k : kVisitorKeys) known = known || input_.key(c) == k;
+    if (!known) {
+      error = "visitor." + std::string(input_.key(c)) +
+              ": unknown key (expected id, now, utcOffsetMinutes, acceptLanguage, locales, geo, "
+              "name, traits, page)";
+      return false;
+    }
+  }
+  auto expect = [&](const char* key, Type type, const char* what) {
+    NodeId n = input_.member(0, key);
+    if (n != kNoNode && input_.type(n) != type) {
+      error = std::string("visitor.") + key + ": must be " + what;
+      return false;
+    }
+    return true;
+  };
+  if (!expect("id", Type::String, "a string") || !expect("acceptLanguage", Type::String, "a string") ||
+      !expect("locales", Type::Array, "an array of language tags") ||
+      !expect("geo", Type::Object, "an object") || !expect("name", Type::String, "a string") ||
+      !expect("traits", Type::Object, "an object") || !expect("page", Type::Object, "an object") ||
+      !expect("utcOffsetMinutes", Type::Number, "a number of minutes")) {
+    return false;
+  }
+  NodeId id = input_.member(0, "id");
+  visitorId_ = id == kNoNode ? std::string_view() : input_.str(id);
+  if (visitorId_.size() > limits_.maxIdBytes) {
+    error = "visitor.id: longer than " + std::to_string(limits_.maxIdBytes) + " bytes";
+    return false;
+  }
+  NodeId now = input_.member(0, "now");
+  if (now == kNoNode) {
+    error = "visitor.now: is required (an ISO 8601 instant or milliseconds since the epoch)";
+    return false;
+  }
+  if (input_.type(now) == Type::Number) {
+    nowMs_ = input_.node(now).number;
+  } else if (input_.type(now) != Type::String || !parseInstant(input_.str(now), nowMs_)) {
+    error = "visitor.now: must be an ISO 8601 instant or milliseconds since the epoch";
+    return false;
+  }
+  if (!std::isfinite(nowMs_) || std::fabs(nowMs_) > 8.64e15) {
+    error = "visitor.now: out of range";
+    return false;
+  }
+  NodeId offset = input_.member(0, "utcOffsetMinutes");
+  utcOffsetMinutes_ = 0;
+  if (offset != kNoNode) {
+    double v = input_.node(offset).number;
+    if (v != std::floor(v) || v < -840 || v > 840) {
+      error = "visitor.utcOffsetMinutes: must be a whole number from -840 to 840";
+      return false;
+    }
+    utcOffsetMinutes_ = static_cast<int>(v);
+  }
+  return true;
+}
+
+void Decider::buildContext() {
+  ctx_.clear();
+  root_ = ctx_.addObject();
+
+  requested_.clear();
+  NodeId locales = input_.member(0, "locales");
+  NodeId accept = input_.member(0, "acceptLanguage");
+  if (locales != kNoNode && input_.node(locales).count > 0) {
+    for (NodeId c = input_.node(locales).firstChild; c != kNoNode; c = input_.node(c).next) {
+      if (input_.type(c) == Type::String) appendLanguageTag(input_.str(c), requested_);
+    }
+  } else if (accept != kNoNode) {
+    parseAcceptLanguage(input_.str(accept), requested_);
+  }
+  int chosen = lookupLocale(requested_.data(), requested_.size(), pageLocales_.data(),
+                            pageLocales_.size());
+  parseLanguageTag(chosen >= 0 ? pageLocales_[chosen] : engine_.str(engine_.defaultLocale),
+                   pageLocale_);
+  ctx_.append(root_, ctx_.addString(pageLocale_.tag()), "locale");
+  ctx_.append(root_, ctx_.addString(pageLocale_.language()), "language");
+  if (!pageLocale_.script().empty()) ctx_.append(root_, ctx_.addString(pageLocale_.script()), "script");
+  if (!pageLocale_.region().empty()) ctx_.append(root_, ctx_.addString(pageLocale_.region()), "region");
+  ctx_.append(root_, ctx_.addString(isRightToLeft(pageLocale_) ? "rtl" : "ltr"), "dir");
+  NodeId requested = ctx_.addArray();
+  for (const LanguageTag& t : requested_) ctx_.append(requested, ctx_.addString(t.tag()));
+  ctx_.append(root_, requested, "requestedLocales");
+
+  LocalTime local = localTime(nowMs_, utcOffsetMinutes_);
+  NodeId time = ctx_.addObject();
+  ctx_.append(time, ctx_.addNumber(local.hour), "localHour");
+  ctx_.append(time, ctx_.addNumber(local.minute), "localMinute");
+  ctx_.append(time, ctx_.addNumber(local.weekday), "localWeekday");
+  ctx_.append(time, ctx_.addNumber(utcOffsetMinutes_), "utcOffsetMinutes");
+  ctx_.append(time, ctx_.addNumber(nowMs_), "now");
+  ctx_.append(root_, time, "time");
+
+  NodeId name = input_.member(0, "name");
+  if (name != kNoNode) {
+    name_.clear();
+    normalizeName(input_.str(name), name_);
+    if (!name_.empty()) ctx_.append(root_, ctx_.addString(name_), "name");
+  }
+  if (!visitorId_.empty()) ctx_.append(root_, ctx_.addString(visitorId_), "id");
+  for (const char* key : {"geo", "traits", "page"}) {
+    NodeId n = input_.member(0, key);
+    if (n != kNoNode) ctx_.append(root_, ctx_.copyFrom(input_, n), key);
+  }
+  segmentsNode_ = ctx_.addArray();
+  ctx_.append(root_, segmentsNode_, "segments");
+}
+
+void Decider::computeSegments() {
+  std::fill(groupTaken_.begin(), groupTaken_.end(), false);
+  for (const SegmentDef& s : engine_.segments) {
+    if (s.group != kNone && groupTaken_[s.group]) continue;
+    if (!evaluator_.test(s.condition, ctx_, root_)) continue;
+    if (s.group != kNone) groupTaken_[s.group] = true;
+    ctx_.append(segmentsNode_, ctx_.addString(engine_.str(s.name)));
+  }
+}
+
+bool Decider::scheduleOpen(const CampaignDef& c) const {
+  if (!c.hasSchedule) return true;
+  const ScheduleDef& s = c.schedule;
+  if (nowMs_ < s.startMs || nowMs_ >= s.endMs) return false;
+  LocalTime local = localTime(nowMs_, utcOffsetMinutes_);
+  if (s.fromMinute < 0) return (s.daysMask >> local.weekday) & 1;
+  int m = local.minuteOfDay();
+  if (s.fromMinute < s.toMinute) {
+    return ((s.daysMask >> local.weekday) & 1) && m >= s.fromMinute && m < s.toMinute;
+  }
+  // Crossing midnight: the early-morning part belongs to the window that opened the day before.
+  if (m >= s.fromMinute) return (s.daysMask >> local.weekday) & 1;
+  if (m < s.toMinute) return (s.daysMask >> ((local.weekday + 6) % 7)) & 1;
+  return false;
+}
+
+bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missingField) {
+  const ContentSet& cs = engine_.contentSets[set];
+  int found = lookupLocale(requested_.data(), requested_.size(),
+                           contentLocales_.data() + cs.firstLocale, cs.localeCount);
+  locale = cs.firstLocale + (found >= 0 ? static_cast<uint32_t>(found) : cs.defaultLocale);
+  const ContentLocale& cl = engine_.contentLocales[locale];
+  contentJson_.clear();
+  contentJson_ += '{';
+  auto resolve = [this](std::string_view path, std::string& out) {
+    return ctx_.appendText(ctx_.path(root_, path), out);
+  };
+  for (uint32_t f = cl.firstField; f < cl.firstField + cl.fieldCount; ++f) {
+    const ContentField& field = engine_.contentFields[f];
+    text_.clear();
+    if (renderTemplate(engine_.templates[field.templateIndex], resolve, text_) != RenderStatus::Ok) {
+      if (!field.hasFallback) {
+        missingField.assign(engine_.str(field.name));
+        return false;
+      }
+      text_.assign(engine_.str(field.fallback));
+    }
+    if (field.maxLength) applyMaxLength(text_, field.maxLength);
+    if (f != cl.firstField) contentJson_ += ',';
+    writeJsonString(engine_.str(field.name), contentJson_);
+    contentJson_ += ':';
+    writeJsonString(text_, contentJson_);
+  }
+  contentJson_ += '}';
+  return true;
+}
+
+void Decider::writeLocale(uint32_t contentLocale, std::string& out) const {
+  std::string_view tag = contentLocale == kNone ? pageLocale_.tag()
+                                                : engine_.str(engine_.contentLocales[contentLocale].tag);
+  LanguageTag parsed;
+  bool rtl = parseLanguageTag(tag, parsed) && isRightToLeft(parsed);
+  writeKey("locale", out);
+  writeJsonString(tag, out);
+  out += ",\"dir\":";
+  out += rtl ? "\"rtl\"" : "\"ltr\"";
+}
+
+void Decider::writeToken(const CampaignDef& c, uint32_t variant, std::string& out) const {
+  // Opaque to hosts. It names the campaign and variant so impressions can be attributed;
+  // the contact-rules issue replaces the checksum with a keyed one.
+  uint32_t check = fnv1a32Utf16({visitorId_, "|", engine_.str(c.id), "|",
+                                 engine_.str(engine_.variants[variant].id)});
+  char buf[48];
+  std::snprintf(buf, sizeof buf, "\"t1.%u.%u.%08x\"", static_cast<unsigned>(&c - engine_.campaigns.data()),
+                static_cast<unsigned>(variant), check);
+  out += buf;
+}
+
+void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& out) {
+  const PlacementDef& p = engine_.placements[placementIndex];
+  reasons_.clear();
+  items_.clear();
+  uint32_t shown = 0;
+  std::string& missing = missingField_;
+  out += "{\"placement\":";
+  writeJsonString(engine_.str(p.id), out);
+  auto reason = [&](const CampaignDef& c, const char* result, std::string_view why) {
+    if (!reasons) return;
+    if (!reasons_.empty()) reasons_ += ',';
+    reasons_ += "{\"campaign\":";
+    writeJsonString(engine_.str(c.id), reasons_);
+    reasons_ += ",\"result\":\"";
+    reasons_ += result;
+    reasons_ += '"';
+    if (!why.empty()) {
+      reasons_ += ",\"reason\":";
+      writeJsonString(why, reasons_);
+    }
+    reasons_ += '}';
+  };
+  for (uint32_t k = p.firstCandidate; k < p.firstCandidate + p.candidateCount; ++k) {
+    const CampaignDef& c = engine_.campaigns[engine_.candidates[k]];
+    if (shown >= p.maxItems) {
+      if (!reasons) break;
+      reason(c, "not_reached", "");
+      continue;
+    }
+    if (!scheduleOpen(c)) {
+      reason(c, "skipped", "schedule");
+      continue;
+    }
+    if (c.audience != kNone && !evaluator_.test(c.audience, ctx_, root_)) {
+      reason(c, "skipped", "audience");
+      continue;
+    }
+    bool randomised = c.variantCount > 1 || c.holdout > 0;
+    if (randomised && visitorId_.empty()) {
+      reason(c, "skipped", "no_visitor_id");
+      continue;
+    }
+    std::string_view seed = engine_.str(c.seed);
+    bool heldOut = c.holdout > 0 && hashBucket(seed, visitorId_, "/holdout") < c.holdout;
+    uint32_t variant = kNone;
+    uint32_t contentSet = p.defaultContent;
+    if (!heldOut) {
+      variant = c.firstVariant + c.variantCount - 1;
+      if (c.variantCount > 1) {
+        double n = hashBucket(seed, visitorId_);
+        for (uint32_t v = c.firstVariant; v < c.firstVariant + c.variantCount; ++v) {
+          if (n >= engine_.variants[v].rangeStart && n < engine_.variants[v].rangeEnd) {
+            variant = v;
+            break;
+          }
+        }
+      }
+      contentSet = engine_.variants[variant].content;
+    }
+    uint32_t locale = kNone;
+    bool hasContent = contentSet != kNone;
+    if (hasContent && !renderContent(contentSet, locale, missing)) {
+      reason(c, "skipped", "content_missing:" + missing);
+      continue;
+    }
+    reason(c, heldOut ? "holdout" : "chosen", "");
+    // The first item's fields are the decision's own; with maxItems > 1 every item is also
+    // listed in "items".
+    std::string& target = shown == 0 ? first_ : item_;
+    target.clear();
+    writeKey("campaign", target);
+    writeJsonString(engine_.str(c.id), target);
+    target += ",\"variant\":";
+    if (variant == kNone) target += "null";
+    else writeJsonString(engine_.str(engine_.variants[variant].id), target);
+    target += ",\"content\":";
+    target += hasContent ? std::string_view(contentJson_) : std::string_view("null");
+    target += ',';
+    writeLocale(locale, target);
+    target += ",\"token\":";
+    writeToken(c, variant == kNone ? c.firstVariant : variant, target);
+    target += ",\"holdout\":";
+    target += heldOut ? "true" : "false";
+    if (p.maxItems > 1) {
+      if (shown) items_ += ',';
+      items_ += '{';
+      items_ += target;
+      items_ += '}';
+    }
+    ++shown;
+  }
+  out += ',';
+  if (shown == 0) {
+    uint32_t locale = kNone;
+    bool hasContent = p.defaultContent != kNone && renderContent(p.defaultContent, locale, missing);
+    out += "\"campaign\":null,\"variant\":null,\"content\":";
+    out += hasContent ? std::string_view(contentJson_) : std::string_view("null");
+    out += ',';
+    writeLocale(locale, out);
+    out += ",\"token\":null,\"holdout\":false";
+  } else {
+    out += first_;
+  }
+  if (p.maxItems > 1) {
+    out += ",\"items\":[";
+    out += items_;
+    out += ']';
+  }
+  if (reasons) {
+    out += ",\"reasons\":[";
+    out += reasons_;
+    out += ']';
+  }
+  out += '}';
+}
+
+void Decider::writePage(bool reasons, std::string& out) {
+  out += "{\"decisions\":[";
+  for (uint32_t p = 0; p < engine_.placements.size(); ++p) {
+    if (p) out += ',';
+    writeDecision(p, reasons, out);
+  }
+  out += "]}";
+}
+
+void Decider::decidePageJson(std::string_view visitorJson, bool reasons, std::string& out) {
+  std::string error;
+  if (!setVisitor(visitorJson, error)) {
+    out += "{\"error\":";
+    writeJsonString(error, out);
+    out += '}';
+    return;
+  }
+  writePage(reasons, out);
+}
+
+void Decider::decideJson(std::string_view placementId, std::string_view visitorJson, bool reasons,
+                         std::string& out) {
+  uint32_t p = engine_.findPlacement(placementId);
+  std::string error;
+  if (p == kNone) {
+    error = "unknown placement \"" + std::string(placementId) + "\"";
+  } else if (setVisitor(visitorJson, error)) {
+    writeDecision(p, reasons, out);
+    return;
+  }
+  out += "{\"error\":";
+  writeJsonString(error, out);
+  out += '}';
+}
+
+uint32_t Engine::findPlacement(std::string_view id) const {
+  for (uint32_t i = 0; i < placements.size(); ++i) {
+    if (str(placements[i].id) == id) return i;
+  }
+  return kNone;
+}
+
+}  // namespace attune

@@ -1,0 +1,85 @@
+// Decisions for one visitor at a time (SPEC §6 order, §8, §9).
+//
+// A Decider owns everything that changes per visitor: the parsed input, the context
+// document conditions read, the requested locales, scratch for regexes and rendering. All of
+// it is cleared, not freed, between calls, so after warm-up a page decision does not allocate.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "condition.h"
+#include "doc.h"
+#include "engine.h"
+#include "locale_negotiation.h"
+
+namespace attune {
+
+struct VisitorLimits {
+  uint32_t maxBytes = 1u << 20;  // 1 MiB of visitor JSON
+  uint32_t maxDepth = 32;
+  uint32_t maxNodes = 20000;
+  uint32_t maxIdBytes = 256;
+};
+
+class Decider {
+ public:
+  explicit Decider(const Engine& engine, VisitorLimits limits = {});
+
+  // Parses and checks the visitor input (docs/FORMATS.md) and builds the context. On bad
+  // input returns false and a message naming the field.
+  bool setVisitor(std::string_view visitorJson, std::string& error);
+
+  // Appends the decision for placement index `placement` of the current visitor.
+  void writeDecision(uint32_t placement, bool reasons, std::string& out);
+  // Appends {"decisions": [...]} for every placement.
+  void writePage(bool reasons, std::string& out);
+
+  // Whole calls: set the visitor, decide, and write the result or {"error": "..."}.
+  void decidePageJson(std::string_view visitorJson, bool reasons, std::string& out);
+  void decideJson(std::string_view placementId, std::string_view visitorJson, bool reasons,
+                  std::string& out);
+
+  const Doc& context() const { return ctx_; }
+  NodeId contextRoot() const { return root_; }
+
+ private:
+  bool readVisitor(std::string& error);
+  void buildContext();
+  void computeSegments();
+  bool scheduleOpen(const CampaignDef& c) const;
+  // Renders content set `set` into contentJson_; false when a field misses a value and has
+  // no fallback (the variant is dropped). Sets `locale` to the locale used.
+  bool renderContent(uint32_t set, uint32_t& locale, std::string& missingField);
+  void writeLocale(uint32_t contentLocale, std::string& out) const;
+  void writeToken(const CampaignDef& c, uint32_t variant, std::string& out) const;
+
+  const Engine& engine_;
+  VisitorLimits limits_;
+  CondEvaluator evaluator_;
+  std::vector<std::string_view> pageLocales_;     // Engine::locales as views
+  std::vector<std::string_view> contentLocales_;  // Engine::contentLocales tags as views
+
+  // Per visitor.
+  Doc input_;
+  Doc ctx_;
+  NodeId root_ = kNoNode;
+  NodeId segmentsNode_ = kNoNode;
+  std::vector<LanguageTag> requested_;
+  LanguageTag pageLocale_;
+  std::string_view visitorId_;
+  double nowMs_ = 0;
+  int utcOffsetMinutes_ = 0;
+  std::vector<bool> groupTaken_;
+  std::string name_;
+  std::string text_;         // one rendered field
+  std::string contentJson_;  // one rendered content object
+  std::string first_;        // the first item of a decision
+  std::string item_;         // a later item
+  std::string items_;        // all items, when a placement shows several
+  std::string reasons_;
+  std::string missingField_;
+};
+
+}  // namespace attune
