@@ -91,8 +91,10 @@ int decide(int argc, char** argv) {
   }
   attune::Decider decider(*result.engine);
   std::string out;
-  if (placement) decider.decideJson(placement, visitor, reasons, out);
-  else decider.decidePageJson(visitor, reasons, out);
+  if (placement)
+    decider.decideJson(placement, visitor, reasons, out);
+  else
+    decider.decidePageJson(visitor, reasons, out);
   std::printf("%s\n", out.c_str());
   return out.rfind("{\"error\"", 0) == 0 ? 1 : 0;
 }
@@ -131,10 +133,14 @@ int eval() {
     attune::NodeId a = doc.member(0, "attributes");
     condition.clear();
     attributes.clear();
-    if (c == attune::kNoNode) condition = "null";
-    else doc.write(c, condition);
-    if (a == attune::kNoNode) attributes = "{}";
-    else doc.write(a, attributes);
+    if (c == attune::kNoNode)
+      condition = "null";
+    else
+      doc.write(c, condition);
+    if (a == attune::kNoNode)
+      attributes = "{}";
+    else
+      doc.write(a, attributes);
     std::printf("%s\n", attune::evalConditionJson(condition, attributes).c_str());
   }
   return 0;

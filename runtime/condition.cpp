@@ -8,10 +8,16 @@ namespace attune {
 
 namespace {
 
-Type typeOf(const Value& v) { return v.immediate ? Type::Number : v.doc->type(v.id); }
-double numberOf(const Value& v) { return v.immediate ? v.number : v.doc->node(v.id).number; }
+Type typeOf(const Value& v) {
+  return v.immediate ? Type::Number : v.doc->type(v.id);
+}
+double numberOf(const Value& v) {
+  return v.immediate ? v.number : v.doc->node(v.id).number;
+}
 
-bool isArray(const Value& v) { return !v.missing() && typeOf(v) == Type::Array; }
+bool isArray(const Value& v) {
+  return !v.missing() && typeOf(v) == Type::Array;
+}
 
 Value elementValue(const Value& array, NodeId element) {
   Value e;
@@ -22,12 +28,18 @@ Value elementValue(const Value& array, NodeId element) {
 
 ValueKind kindOf(Type t) {
   switch (t) {
-    case Type::Null: return ValueKind::Null;
-    case Type::Bool: return ValueKind::Boolean;
-    case Type::Number: return ValueKind::Number;
-    case Type::String: return ValueKind::String;
-    case Type::Array: return ValueKind::Array;
-    case Type::Object: return ValueKind::Object;
+    case Type::Null:
+      return ValueKind::Null;
+    case Type::Bool:
+      return ValueKind::Boolean;
+    case Type::Number:
+      return ValueKind::Number;
+    case Type::String:
+      return ValueKind::String;
+    case Type::Array:
+      return ValueKind::Array;
+    case Type::Object:
+      return ValueKind::Object;
   }
   return ValueKind::Null;
 }
@@ -91,8 +103,9 @@ bool CondEvaluator::condition(uint32_t n, const Doc& doc, NodeId root) {
       const CondPath& path = p_.paths[node.a];
       Value v;
       v.doc = &doc;
-      v.id = root == kNoNode ? kNoNode
-                             : doc.path(root, std::string_view(p_.strings).substr(path.off, path.len));
+      v.id = root == kNoNode
+                 ? kNoNode
+                 : doc.path(root, std::string_view(p_.strings).substr(path.off, path.len));
       return match(node.b, v);
     }
     default:
@@ -148,7 +161,8 @@ bool CondEvaluator::matchScalar(const CondNode& node, const Value& v) {
       return false;
     }
     case CondOp::Regex:
-      return typeOf(v) == Type::String && regexSearch(p_.regexes[node.a], v.doc->str(v.id), regexScratch_);
+      return typeOf(v) == Type::String &&
+             regexSearch(p_.regexes[node.a], v.doc->str(v.id), regexScratch_);
     case CondOp::VersionCmp: {
       char numberText[kNumberTextCapacity];
       std::string_view text;
@@ -167,12 +181,18 @@ bool CondEvaluator::matchScalar(const CondNode& node, const Value& v) {
       std::string_view theirs = std::string_view(p_.strings).substr(node.a, node.b);
       int c = mine.compare(theirs);
       switch (static_cast<VersionOp>(node.flag)) {
-        case VersionOp::Eq: return c == 0;
-        case VersionOp::Ne: return c != 0;
-        case VersionOp::Gt: return c > 0;
-        case VersionOp::Gte: return c >= 0;
-        case VersionOp::Lt: return c < 0;
-        case VersionOp::Lte: return c <= 0;
+        case VersionOp::Eq:
+          return c == 0;
+        case VersionOp::Ne:
+          return c != 0;
+        case VersionOp::Gt:
+          return c > 0;
+        case VersionOp::Gte:
+          return c >= 0;
+        case VersionOp::Lt:
+          return c < 0;
+        case VersionOp::Lte:
+          return c <= 0;
       }
       return false;
     }

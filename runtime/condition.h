@@ -26,14 +26,14 @@ enum class CondOp : uint8_t {
   Not,    // kids[0]
   Field,  // a = path index, b = matcher node
   // Matchers (over one value, which may be missing).
-  EqConst,         // a = constant node; arrays match when any element equals
-  AllOf,           // kids: every matcher must hold (an operator object)
-  Ne,              // a = constant node
+  EqConst,  // a = constant node; arrays match when any element equals
+  AllOf,    // kids: every matcher must hold (an operator object)
+  Ne,       // a = constant node
   Lt,
   Lte,
   Gt,
-  Gte,             // a = constant node (number or string)
-  In,              // a = constant array node
+  Gte,  // a = constant node (number or string)
+  In,   // a = constant array node
   Nin,
   Exists,          // flag = expected
   TypeIs,          // flag = ValueKind

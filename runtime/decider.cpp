@@ -12,9 +12,8 @@ namespace attune {
 
 namespace {
 
-const char* const kVisitorKeys[] = {"id",     "now",  "utcOffsetMinutes", "acceptLanguage",
-                                    "locales", "geo", "name",             "traits",
-                                    "page"};
+const char* const kVisitorKeys[] = {
+    "id", "now", "utcOffsetMinutes", "acceptLanguage", "locales", "geo", "name", "traits", "page"};
 
 void writeKey(const char* key, std::string& out) {
   out += '"';
@@ -70,7 +69,8 @@ bool Decider::readVisitor(std::string& error) {
     }
     return true;
   };
-  if (!expect("id", Type::String, "a string") || !expect("acceptLanguage", Type::String, "a string") ||
+  if (!expect("id", Type::String, "a string") ||
+      !expect("acceptLanguage", Type::String, "a string") ||
       !expect("locales", Type::Array, "an array of language tags") ||
       !expect("geo", Type::Object, "an object") || !expect("name", Type::String, "a string") ||
       !expect("traits", Type::Object, "an object") || !expect("page", Type::Object, "an object") ||
@@ -125,14 +125,16 @@ void Decider::buildContext() {
   } else if (accept != kNoNode) {
     parseAcceptLanguage(input_.str(accept), requested_);
   }
-  int chosen = lookupLocale(requested_.data(), requested_.size(), pageLocales_.data(),
-                            pageLocales_.size());
+  int chosen =
+      lookupLocale(requested_.data(), requested_.size(), pageLocales_.data(), pageLocales_.size());
   parseLanguageTag(chosen >= 0 ? pageLocales_[chosen] : engine_.str(engine_.defaultLocale),
                    pageLocale_);
   ctx_.append(root_, ctx_.addString(pageLocale_.tag()), "locale");
   ctx_.append(root_, ctx_.addString(pageLocale_.language()), "language");
-  if (!pageLocale_.script().empty()) ctx_.append(root_, ctx_.addString(pageLocale_.script()), "script");
-  if (!pageLocale_.region().empty()) ctx_.append(root_, ctx_.addString(pageLocale_.region()), "region");
+  if (!pageLocale_.script().empty())
+    ctx_.append(root_, ctx_.addString(pageLocale_.script()), "script");
+  if (!pageLocale_.region().empty())
+    ctx_.append(root_, ctx_.addString(pageLocale_.region()), "region");
   ctx_.append(root_, ctx_.addString(isRightToLeft(pageLocale_) ? "rtl" : "ltr"), "dir");
   NodeId requested = ctx_.addArray();
   for (const LanguageTag& t : requested_) ctx_.append(requested, ctx_.addString(t.tag()));
@@ -202,7 +204,8 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
   for (uint32_t f = cl.firstField; f < cl.firstField + cl.fieldCount; ++f) {
     const ContentField& field = engine_.contentFields[f];
     text_.clear();
-    if (renderTemplate(engine_.templates[field.templateIndex], resolve, text_) != RenderStatus::Ok) {
+    if (renderTemplate(engine_.templates[field.templateIndex], resolve, text_) !=
+        RenderStatus::Ok) {
       if (!field.hasFallback) {
         missingField.assign(engine_.str(field.name));
         return false;
@@ -220,8 +223,9 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
 }
 
 void Decider::writeLocale(uint32_t contentLocale, std::string& out) const {
-  std::string_view tag = contentLocale == kNone ? pageLocale_.tag()
-                                                : engine_.str(engine_.contentLocales[contentLocale].tag);
+  std::string_view tag = contentLocale == kNone
+                             ? pageLocale_.tag()
+                             : engine_.str(engine_.contentLocales[contentLocale].tag);
   LanguageTag parsed;
   bool rtl = parseLanguageTag(tag, parsed) && isRightToLeft(parsed);
   writeKey("locale", out);
@@ -233,10 +237,11 @@ void Decider::writeLocale(uint32_t contentLocale, std::string& out) const {
 void Decider::writeToken(const CampaignDef& c, uint32_t variant, std::string& out) const {
   // Opaque to hosts. It names the campaign and variant so impressions can be attributed;
   // the contact-rules issue replaces the checksum with a keyed one.
-  uint32_t check = fnv1a32Utf16({visitorId_, "|", engine_.str(c.id), "|",
-                                 engine_.str(engine_.variants[variant].id)});
+  uint32_t check = fnv1a32Utf16(
+      {visitorId_, "|", engine_.str(c.id), "|", engine_.str(engine_.variants[variant].id)});
   char buf[48];
-  std::snprintf(buf, sizeof buf, "\"t1.%u.%u.%08x\"", static_cast<unsigned>(&c - engine_.campaigns.data()),
+  std::snprintf(buf, sizeof buf, "\"t1.%u.%u.%08x\"",
+                static_cast<unsigned>(&c - engine_.campaigns.data()),
                 static_cast<unsigned>(variant), check);
   out += buf;
 }
@@ -314,8 +319,10 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
     writeKey("campaign", target);
     writeJsonString(engine_.str(c.id), target);
     target += ",\"variant\":";
-    if (variant == kNone) target += "null";
-    else writeJsonString(engine_.str(engine_.variants[variant].id), target);
+    if (variant == kNone)
+      target += "null";
+    else
+      writeJsonString(engine_.str(engine_.variants[variant].id), target);
     target += ",\"content\":";
     target += hasContent ? std::string_view(contentJson_) : std::string_view("null");
     target += ',';

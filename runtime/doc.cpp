@@ -7,14 +7,19 @@
 
 namespace attune {
 
-namespace {
-
 // Recursive-descent JSON parser. Depth is bounded by ParseLimits::maxDepth, so the native
 // stack stays small whatever the input (a 10,000-deep document is an error, not a crash).
-class Parser {
+class JsonParser {
  public:
-  Parser(std::string_view text, Doc& doc, ParseError& err, const ParseLimits& limits)
-      : s_(text), doc_(doc), err_(err), limits_(limits) {}
+  JsonParser(std::string_view text, Doc& doc, ParseError& err, const ParseLimits& limits)
+      : s_(text),
+        doc_(doc),
+        err_(err),
+        limits_(limits),
+        scratch_(doc.parseText_),
+        keys_(doc.parseKeys_) {
+    keys_.clear();
+  }
 
   bool run() {
     if (s_.size() > limits_.maxBytes) {
@@ -217,14 +222,30 @@ class Parser {
         if (++pos_ >= s_.size()) return fail("unterminated string");
         char e = s_[pos_++];
         switch (e) {
-          case '"': scratch_ += '"'; break;
-          case '\\': scratch_ += '\\'; break;
-          case '/': scratch_ += '/'; break;
-          case 'b': scratch_ += '\b'; break;
-          case 'f': scratch_ += '\f'; break;
-          case 'n': scratch_ += '\n'; break;
-          case 'r': scratch_ += '\r'; break;
-          case 't': scratch_ += '\t'; break;
+          case '"':
+            scratch_ += '"';
+            break;
+          case '\\':
+            scratch_ += '\\';
+            break;
+          case '/':
+            scratch_ += '/';
+            break;
+          case 'b':
+            scratch_ += '\b';
+            break;
+          case 'f':
+            scratch_ += '\f';
+            break;
+          case 'n':
+            scratch_ += '\n';
+            break;
+          case 'r':
+            scratch_ += '\r';
+            break;
+          case 't':
+            scratch_ += '\t';
+            break;
           case 'u': {
             uint32_t cp;
             if (!hex4(cp)) return false;
@@ -252,8 +273,8 @@ class Parser {
         }
         continue;
       }
-      size_t n = utf8Length(reinterpret_cast<const unsigned char*>(s_.data()) + pos_,
-                            s_.size() - pos_);
+      size_t n =
+          utf8Length(reinterpret_cast<const unsigned char*>(s_.data()) + pos_, s_.size() - pos_);
       if (n == 0) return fail("invalid UTF-8 in string");
       scratch_.append(s_.data() + pos_, n);
       pos_ += n;
@@ -332,16 +353,14 @@ class Parser {
   ParseError& err_;
   const ParseLimits& limits_;
   size_t pos_ = 0;
-  std::string scratch_;
-  std::string keys_;  // stack of pending keys of enclosing objects
+  std::string& scratch_;  // the string being parsed
+  std::string& keys_;     // stack of pending keys of enclosing objects
 };
-
-}  // namespace
 
 bool Doc::parse(std::string_view text, ParseError& err, const ParseLimits& limits) {
   clear();
   err = ParseError{};
-  Parser p(text, *this, err, limits);
+  JsonParser p(text, *this, err, limits);
   if (!p.run()) {
     clear();
     return false;
@@ -418,13 +437,27 @@ NodeId Doc::copyFrom(const Doc& from, NodeId src) {
   const Node& n = from.nodes_[src];
   NodeId out;
   switch (n.type) {
-    case Type::Null: out = addNull(); break;
-    case Type::Bool: out = addBool(n.boolean); break;
-    case Type::Number: out = addNumber(n.number); break;
-    case Type::String: out = addString(from.str(src)); break;
-    case Type::Array: out = addArray(); break;
-    case Type::Object: out = addObject(); break;
-    default: out = addNull(); break;
+    case Type::Null:
+      out = addNull();
+      break;
+    case Type::Bool:
+      out = addBool(n.boolean);
+      break;
+    case Type::Number:
+      out = addNumber(n.number);
+      break;
+    case Type::String:
+      out = addString(from.str(src));
+      break;
+    case Type::Array:
+      out = addArray();
+      break;
+    case Type::Object:
+      out = addObject();
+      break;
+    default:
+      out = addNull();
+      break;
   }
   bool isObject = n.type == Type::Object;
   for (NodeId c = n.firstChild; c != kNoNode; c = from.nodes_[c].next) {
@@ -480,10 +513,14 @@ bool Doc::equal(const Doc& a, NodeId x, const Doc& b, NodeId y) {
   const Node& m = b.nodes_[y];
   if (n.type != m.type) return false;
   switch (n.type) {
-    case Type::Null: return true;
-    case Type::Bool: return n.boolean == m.boolean;
-    case Type::Number: return n.number == m.number;
-    case Type::String: return a.str(x) == b.str(y);
+    case Type::Null:
+      return true;
+    case Type::Bool:
+      return n.boolean == m.boolean;
+    case Type::Number:
+      return n.number == m.number;
+    case Type::String:
+      return a.str(x) == b.str(y);
     case Type::Array:
     case Type::Object: {
       if (n.count != m.count) return false;
@@ -510,11 +547,21 @@ void writeJsonString(std::string_view s, std::string& out) {
       ++i;
     } else if (c < 0x20) {
       switch (c) {
-        case '\n': out += "\\n"; break;
-        case '\r': out += "\\r"; break;
-        case '\t': out += "\\t"; break;
-        case '\b': out += "\\b"; break;
-        case '\f': out += "\\f"; break;
+        case '\n':
+          out += "\\n";
+          break;
+        case '\r':
+          out += "\\r";
+          break;
+        case '\t':
+          out += "\\t";
+          break;
+        case '\b':
+          out += "\\b";
+          break;
+        case '\f':
+          out += "\\f";
+          break;
         default:
           out += "\\u00";
           out += kHex[c >> 4];
@@ -527,9 +574,12 @@ void writeJsonString(std::string_view s, std::string& out) {
     } else {
       // Copy valid multi-byte sequences; replace anything else with U+FFFD.
       size_t n = 0;
-      if ((c & 0xE0) == 0xC0) n = 2;
-      else if ((c & 0xF0) == 0xE0) n = 3;
-      else if ((c & 0xF8) == 0xF0) n = 4;
+      if ((c & 0xE0) == 0xC0)
+        n = 2;
+      else if ((c & 0xF0) == 0xE0)
+        n = 3;
+      else if ((c & 0xF8) == 0xF0)
+        n = 4;
       bool ok = n != 0 && i + n <= s.size();
       uint32_t cp = n == 2 ? (c & 0x1F) : n == 3 ? (c & 0x0F) : (c & 0x07);
       for (size_t k = 1; ok && k < n; ++k) {
@@ -590,20 +640,35 @@ bool Doc::appendText(NodeId id, std::string& out) const {
   if (id == kNoNode) return false;
   const Node& n = nodes_[id];
   switch (n.type) {
-    case Type::String: out.append(str(id)); return true;
-    case Type::Number: writeJsonNumber(n.number, out); return true;
-    case Type::Bool: out += n.boolean ? "true" : "false"; return true;
-    default: return false;
+    case Type::String:
+      out.append(str(id));
+      return true;
+    case Type::Number:
+      writeJsonNumber(n.number, out);
+      return true;
+    case Type::Bool:
+      out += n.boolean ? "true" : "false";
+      return true;
+    default:
+      return false;
   }
 }
 
 void Doc::write(NodeId id, std::string& out) const {
   const Node& n = nodes_[id];
   switch (n.type) {
-    case Type::Null: out += "null"; break;
-    case Type::Bool: out += n.boolean ? "true" : "false"; break;
-    case Type::Number: writeJsonNumber(n.number, out); break;
-    case Type::String: writeJsonString(str(id), out); break;
+    case Type::Null:
+      out += "null";
+      break;
+    case Type::Bool:
+      out += n.boolean ? "true" : "false";
+      break;
+    case Type::Number:
+      writeJsonNumber(n.number, out);
+      break;
+    case Type::String:
+      writeJsonString(str(id), out);
+      break;
     case Type::Array:
     case Type::Object: {
       bool isObject = n.type == Type::Object;

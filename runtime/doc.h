@@ -22,15 +22,15 @@ constexpr NodeId kNoNode = 0xFFFFFFFFu;
 struct Node {
   Type type = Type::Null;
   bool boolean = false;
-  uint32_t count = 0;       // children of an array/object
+  uint32_t count = 0;  // children of an array/object
   double number = 0;
-  uint32_t strOff = 0;      // string value (String)
+  uint32_t strOff = 0;  // string value (String)
   uint32_t strLen = 0;
-  uint32_t keyOff = 0;      // member key when the parent is an object
+  uint32_t keyOff = 0;  // member key when the parent is an object
   uint32_t keyLen = 0;
   NodeId firstChild = kNoNode;
   NodeId lastChild = kNoNode;
-  NodeId next = kNoNode;    // next sibling
+  NodeId next = kNoNode;  // next sibling
 };
 
 struct ParseLimits {
@@ -99,9 +99,14 @@ class Doc {
   std::string& mutableChars() { return chars_; }
 
  private:
+  friend class JsonParser;
   uint32_t storeChars(std::string_view s);
   std::vector<Node> nodes_;
   std::string chars_;
+  // Parser work buffers, kept so that re-parsing a document of the same shape allocates
+  // nothing.
+  std::string parseText_;
+  std::string parseKeys_;
 };
 
 // Appends `s` to `out` as a JSON string literal (quotes included). Invalid UTF-8 bytes are

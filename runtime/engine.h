@@ -32,8 +32,8 @@ struct PlacementDef {
 };
 
 struct ScheduleDef {
-  double startMs = 0;   // inclusive; -inf when open
-  double endMs = 0;     // exclusive; +inf when open
+  double startMs = 0;       // inclusive; -inf when open
+  double endMs = 0;         // exclusive; +inf when open
   uint8_t daysMask = 0x7F;  // bit d = local weekday d (0 = Sunday)
   int32_t fromMinute = -1;  // local minute of day; -1 = all day
   int32_t toMinute = -1;    // exclusive; may be < fromMinute (crosses midnight)
@@ -56,7 +56,7 @@ struct VariantDef {
   StrRef id;
   double rangeStart = 0;  // [start, end) of the bucket in [0, 1)
   double rangeEnd = 0;
-  uint32_t content = 0;   // ContentSet index
+  uint32_t content = 0;  // ContentSet index
 };
 
 // The per-locale content of one variant (or of a placement default).
@@ -76,8 +76,8 @@ struct ContentField {
   StrRef name;
   uint32_t templateIndex = 0;  // Engine::templates
   bool hasFallback = false;
-  StrRef fallback;             // plain text used when the template misses a value
-  uint32_t maxLength = 0;      // graphemes; 0 = unbounded
+  StrRef fallback;         // plain text used when the template misses a value
+  uint32_t maxLength = 0;  // graphemes; 0 = unbounded
 };
 
 struct SegmentDef {

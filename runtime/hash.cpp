@@ -11,7 +11,9 @@ namespace {
 constexpr uint32_t kOffset = 0x811c9dc5u;
 constexpr uint32_t kPrime = 0x01000193u;
 
-uint32_t mixUnit(uint32_t h, uint32_t unit) { return (h ^ unit) * kPrime; }
+uint32_t mixUnit(uint32_t h, uint32_t unit) {
+  return (h ^ unit) * kPrime;
+}
 
 uint32_t mixUtf8(uint32_t h, std::string_view s) {
   for (size_t i = 0; i < s.size();) {

@@ -26,7 +26,9 @@ int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
 
-bool leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 }  // namespace
 
@@ -82,8 +84,8 @@ bool parseInstant(std::string_view s, double& epochMs) {
     if (hour > 23 || minute > 59 || second > 59) return false;
   }
   int64_t days = daysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
-  double seconds = static_cast<double>(days) * 86400.0 + hour * 3600 + minute * 60 + second -
-                   offset * 60;
+  double seconds =
+      static_cast<double>(days) * 86400.0 + hour * 3600 + minute * 60 + second - offset * 60;
   epochMs = seconds * 1000.0 + millis;
   return true;
 }

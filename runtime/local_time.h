@@ -10,7 +10,7 @@ namespace attune {
 struct LocalTime {
   int weekday = 0;  // 0 = Sunday … 6 = Saturday, as JavaScript's getDay()
   int hour = 0;
-  int minute = 0;   // of the hour
+  int minute = 0;  // of the hour
   int minuteOfDay() const { return hour * 60 + minute; }
 };
 

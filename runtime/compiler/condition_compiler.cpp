@@ -18,8 +18,8 @@ bool isOperatorObject(const Json& v) {
 // Attributes that describe the request, not the person (SPEC §7: no purpose needed).
 bool isContextual(const std::string& path) {
   std::string head = path.substr(0, path.find('.'));
-  static const char* const kContextual[] = {"locale", "language", "script", "region",
-                                            "dir", "requestedLocales", "geo", "time", "page"};
+  static const char* const kContextual[] = {
+      "locale", "language", "script", "region", "dir", "requestedLocales", "geo", "time", "page"};
   for (const char* c : kContextual) {
     if (head == c) return true;
   }
@@ -96,7 +96,8 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
         continue;
       }
       std::vector<uint32_t> kids;
-      for (size_t i = 0; i < v.size(); ++i) kids.push_back(condition(v[i], pathIndex(at, i), depth + 1));
+      for (size_t i = 0; i < v.size(); ++i)
+        kids.push_back(condition(v[i], pathIndex(at, i), depth + 1));
       CondOp op = key == "$and" ? CondOp::And : key == "$or" ? CondOp::Or : CondOp::Nor;
       parts.push_back(withKids(op, kids));
     } else if (key == "$not") {
@@ -106,7 +107,8 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
                       "$not or an attribute path)");
     } else {
       if (key.size() > limits_.maxPathBytes) {
-        problem(at, "attribute path longer than " + std::to_string(limits_.maxPathBytes) + " bytes");
+        problem(at,
+                "attribute path longer than " + std::to_string(limits_.maxPathBytes) + " bytes");
         continue;
       }
       if (key.empty() || key.front() == '.' || key.back() == '.' ||
@@ -148,12 +150,16 @@ NodeId ConditionCompiler::constant(const Json& v, uint32_t depth) {
   Doc& k = p_.constants;
   if (depth > limits_.maxDepth || k.size() >= limits_.maxConstantNodes) return k.addNull();
   switch (v.type()) {
-    case Json::value_t::null: return k.addNull();
-    case Json::value_t::boolean: return k.addBool(v.get<bool>());
+    case Json::value_t::null:
+      return k.addNull();
+    case Json::value_t::boolean:
+      return k.addBool(v.get<bool>());
     case Json::value_t::number_integer:
     case Json::value_t::number_unsigned:
-    case Json::value_t::number_float: return k.addNumber(v.get<double>());
-    case Json::value_t::string: return k.addString(v.get_ref<const std::string&>());
+    case Json::value_t::number_float:
+      return k.addNumber(v.get<double>());
+    case Json::value_t::string:
+      return k.addString(v.get_ref<const std::string&>());
     case Json::value_t::array: {
       NodeId a = k.addArray();
       for (const Json& e : v) {
@@ -170,7 +176,8 @@ NodeId ConditionCompiler::constant(const Json& v, uint32_t depth) {
       }
       return o;
     }
-    default: return k.addNull();
+    default:
+      return k.addNull();
   }
 }
 
@@ -239,7 +246,8 @@ uint32_t ConditionCompiler::op(const std::string& name, const Json& arg, const J
         if (arg.get_ref<const std::string&>() == kNames[i]) return node(CondOp::TypeIs, 0, 0, i);
       }
     }
-    problem(path, "must be one of \"string\", \"number\", \"boolean\", \"array\", \"object\", \"null\"");
+    problem(path,
+            "must be one of \"string\", \"number\", \"boolean\", \"array\", \"object\", \"null\"");
     return 0;
   }
   if (name == "$regex") {
@@ -250,8 +258,8 @@ uint32_t ConditionCompiler::op(const std::string& name, const Json& arg, const J
     bool insensitive = false;
     if (siblings.contains("$options")) {
       const Json& options = siblings["$options"];
-      if (!options.is_string() || options.get_ref<const std::string&>().find_first_not_of('i') !=
-                                      std::string::npos) {
+      if (!options.is_string() ||
+          options.get_ref<const std::string&>().find_first_not_of('i') != std::string::npos) {
         problem(path.substr(0, path.size() - 7) + ".$options",
                 "only the option \"i\" (case-insensitive) is supported");
       } else {
@@ -283,7 +291,8 @@ uint32_t ConditionCompiler::op(const std::string& name, const Json& arg, const J
       return 0;
     }
     std::vector<uint32_t> kids;
-    for (size_t i = 0; i < arg.size(); ++i) kids.push_back(value(arg[i], pathIndex(path, i), depth + 1));
+    for (size_t i = 0; i < arg.size(); ++i)
+      kids.push_back(value(arg[i], pathIndex(path, i), depth + 1));
     return withKids(CondOp::All, kids);
   }
   static const char* const kVersionOps[] = {"$veq", "$vne", "$vgt", "$vgte", "$vlt", "$vlte"};

@@ -14,8 +14,8 @@ namespace attune {
 using Json = nlohmann::ordered_json;  // ordered: object equality follows key order
 
 struct ConditionLimits {
-  uint32_t maxDepth = 16;          // nesting of condition objects and arrays
-  uint32_t maxNodes = 500000;      // compiled nodes per engine
+  uint32_t maxDepth = 16;      // nesting of condition objects and arrays
+  uint32_t maxNodes = 500000;  // compiled nodes per engine
   uint32_t maxPathBytes = 256;
   uint32_t maxConstantNodes = 100000;
 };

@@ -33,8 +33,10 @@ uint32_t nestingDepth(std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     char c = s[i];
     if (inString) {
-      if (c == '\\') ++i;
-      else if (c == '"') inString = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        inString = false;
     } else if (c == '"') {
       inString = true;
     } else if (c == '{' || c == '[') {
@@ -112,11 +114,13 @@ void ConfigCompiler::checkKeys(const Json& object, const std::string& path,
                                std::initializer_list<const char*> later) {
   for (auto it = object.begin(); it != object.end(); ++it) {
     const std::string& key = it.key();
-    bool known = std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
+    bool known =
+        std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
     bool planned = std::any_of(later.begin(), later.end(), [&](const char* a) { return key == a; });
     if (planned) {
-      problem(pathKey(path, key), "is not supported by this engine version yet; remove it rather "
-                                  "than have it silently ignored");
+      problem(pathKey(path, key),
+              "is not supported by this engine version yet; remove it rather "
+              "than have it silently ignored");
     } else if (!known) {
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
@@ -220,7 +224,8 @@ void ConfigCompiler::placements(const Json& v) {
     if (p.contains("maxItems")) {
       const Json& m = p["maxItems"];
       if (!m.is_number_integer() && !m.is_number_unsigned()) {
-        problem(at + ".maxItems", "must be a whole number from 1 to " + std::to_string(limits_.maxMaxItems));
+        problem(at + ".maxItems",
+                "must be a whole number from 1 to " + std::to_string(limits_.maxMaxItems));
       } else if (m.get<int64_t>() < 1 || m.get<int64_t>() > limits_.maxMaxItems) {
         problem(at + ".maxItems", "must be from 1 to " + std::to_string(limits_.maxMaxItems));
       } else {
@@ -232,7 +237,8 @@ void ConfigCompiler::placements(const Json& v) {
   }
 }
 
-void ConfigCompiler::checkSegmentRefs(const std::vector<std::string>& refs, const std::string& path) {
+void ConfigCompiler::checkSegmentRefs(const std::vector<std::string>& refs,
+                                      const std::string& path) {
   for (const std::string& r : refs) {
     if (!segmentNames_.count(r)) problem(path, "refers to unknown segment \"" + r + "\"");
   }
@@ -280,10 +286,12 @@ void ConfigCompiler::segments(const Json& v, const Json& groups) {
       }
       checkKeys(group, at, {"id", "segments"});
       std::string gid;
-      if (!group.contains("id")) problem(at + ".id", "is required");
+      if (!group.contains("id"))
+        problem(at + ".id", "is required");
       else if (id(group["id"], at + ".id", gid) && !groupIds.insert(gid).second)
         problem(at + ".id", "duplicate exclusive group id \"" + gid + "\"");
-      if (!group.contains("segments") || !group["segments"].is_array() || group["segments"].size() < 2) {
+      if (!group.contains("segments") || !group["segments"].is_array() ||
+          group["segments"].size() < 2) {
         problem(at + ".segments", "must be an array of at least two segment names");
         continue;
       }
@@ -395,14 +403,17 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
     }
   }
   if (c.contains("priority")) {
-    if (!c["priority"].is_number()) problem(at + ".priority", "must be a number");
-    else def.priority = c["priority"].get<double>();
+    if (!c["priority"].is_number())
+      problem(at + ".priority", "must be a number");
+    else
+      def.priority = c["priority"].get<double>();
   }
   if (c.contains("audience")) {
     def.audience = conditions_.compile(c["audience"], at + ".audience");
     checkSegmentRefs(conditions_.segmentReferences(), at + ".audience");
   }
-  if (c.contains("schedule")) def.hasSchedule = schedule(c["schedule"], at + ".schedule", def.schedule);
+  if (c.contains("schedule"))
+    def.hasSchedule = schedule(c["schedule"], at + ".schedule", def.schedule);
   std::string seed = name;
   if (c.contains("seed")) id(c["seed"], at + ".seed", seed);
   def.seed = store(seed);
@@ -437,7 +448,8 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
       } else {
         checkKeys(v, vpath, {"id", "weight", "content"});
         std::string vid;
-        if (!v.contains("id")) problem(vpath + ".id", "is required");
+        if (!v.contains("id"))
+          problem(vpath + ".id", "is required");
         else if (id(v["id"], vpath + ".id", vid) && !variantIds.insert(vid).second)
           problem(vpath + ".id", "duplicate variant id \"" + vid + "\"");
         variant.id = store(vid);
@@ -449,8 +461,10 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
             weight = w.get<double>();
           }
         }
-        if (!v.contains("content")) problem(vpath + ".content", "is required");
-        else variant.content = content(v["content"], vpath + ".content");
+        if (!v.contains("content"))
+          problem(vpath + ".content", "is required");
+        else
+          variant.content = content(v["content"], vpath + ".content");
       }
       weights.push_back(weight);
       engine_->variants.push_back(variant);
@@ -511,8 +525,9 @@ bool ConfigCompiler::schedule(const Json& s, const std::string& at, ScheduleDef&
           if (d[i].is_string() && d[i].get<std::string>() == kDays[k]) found = k;
         }
         if (found < 0) {
-          problem(pathIndex(at + ".daysOfWeek", i), "must be one of \"sun\", \"mon\", \"tue\", "
-                                                    "\"wed\", \"thu\", \"fri\", \"sat\"");
+          problem(pathIndex(at + ".daysOfWeek", i),
+                  "must be one of \"sun\", \"mon\", \"tue\", "
+                  "\"wed\", \"thu\", \"fri\", \"sat\"");
           ok = false;
         } else {
           out.daysMask |= static_cast<uint8_t>(1u << found);
@@ -529,7 +544,8 @@ bool ConfigCompiler::schedule(const Json& s, const std::string& at, ScheduleDef&
     checkKeys(h, at + ".hours", {"from", "to"});
     for (const char* key : {"from", "to"}) {
       int minutes = 0;
-      if (!h.contains(key) || !h[key].is_string() || !parseClock(h[key].get<std::string>(), minutes)) {
+      if (!h.contains(key) || !h[key].is_string() ||
+          !parseClock(h[key].get<std::string>(), minutes)) {
         problem(at + ".hours." + key, "must be a local time \"HH:MM\" from 00:00 to 24:00");
         ok = false;
       } else {
@@ -621,7 +637,8 @@ uint32_t ConfigCompiler::content(const Json& c, const std::string& at) {
           }
         } else {
           problem(fat, std::string("must be a template string or {\"text\", \"fallback\", "
-                                   "\"maxLength\"}, not ") + typeName(spec));
+                                   "\"maxLength\"}, not ") +
+                           typeName(spec));
           continue;
         }
         CompiledTemplate compiled;
@@ -692,8 +709,9 @@ CompileResult compileConfig(std::string_view json, const ConfigLimits& limits) {
     generous.maxBytes = static_cast<uint32_t>(limits.maxBytes);
     generous.maxDepth = limits.maxNesting;
     generous.maxNodes = 0xFFFFFFFFu;
-    std::string why = doc.parse(json, err, generous) ? "not valid JSON"
-                                                     : err.message + " at " + lineColumn(json, err.offset);
+    std::string why = doc.parse(json, err, generous)
+                          ? "not valid JSON"
+                          : err.message + " at " + lineColumn(json, err.offset);
     result.problems.push_back({"", "invalid JSON: " + why});
     return result;
   }

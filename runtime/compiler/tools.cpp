@@ -81,7 +81,8 @@ std::string negotiateLocaleJson(std::string_view request) {
   }
   NodeId def = req.member(0, "defaultLocale");
   LanguageTag fallback;
-  if (def == kNoNode || req.type(def) != Type::String || !parseLanguageTag(req.str(def), fallback)) {
+  if (def == kNoNode || req.type(def) != Type::String ||
+      !parseLanguageTag(req.str(def), fallback)) {
     return errorJson("defaultLocale: must be a valid language tag");
   }
   std::vector<std::string_view> views(normalised.begin(), normalised.end());
@@ -117,7 +118,8 @@ std::string renderTemplateJson(std::string_view request) {
     text.assign(req.str(fallback));
   }
   NodeId maxLength = req.member(0, "maxLength");
-  if (maxLength != kNoNode && req.type(maxLength) == Type::Number && req.node(maxLength).number >= 1) {
+  if (maxLength != kNoNode && req.type(maxLength) == Type::Number &&
+      req.node(maxLength).number >= 1) {
     applyMaxLength(text, static_cast<uint32_t>(req.node(maxLength).number));
   }
   std::string out = "{\"text\":";

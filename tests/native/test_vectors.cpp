@@ -1,0 +1,124 @@
+// The shared vectors, run natively through the same entry points the Wasm module exports.
+// Node, Chromium and workerd run the same files (tests/js/run_vectors.mjs).
+#include <catch2/catch.hpp>
+
+#include "config_compiler.h"
+#include "decider.h"
+#include "hash.h"
+#include "tools.h"
+#include "vector_support.h"
+
+using attune::Doc;
+using attune::kNoNode;
+using attune::NodeId;
+using attune::Type;
+using attune_test::json;
+using attune_test::loadVectors;
+using attune_test::sameJson;
+
+namespace {
+
+bool expectsError(const Doc& doc, NodeId expected) {
+  return doc.type(expected) == Type::Object && doc.member(expected, "error") != kNoNode;
+}
+
+// Compares a JSON answer with the case's expectation; {"error": true} matches any error.
+void checkAnswer(const Doc& cases, NodeId c, const std::string& answer) {
+  NodeId expected = cases.member(c, "expected");
+  Doc got;
+  attune::ParseError err;
+  REQUIRE(got.parse(answer, err));
+  if (expectsError(cases, expected)) {
+    CHECK(got.member(0, "error") != kNoNode);
+  } else {
+    INFO("got " << answer << ", expected " << json(cases, expected));
+    CHECK(sameJson(got, 0, cases, expected));
+  }
+}
+
+size_t forEachCase(const char* file, void (*run)(const Doc&, NodeId)) {
+  Doc cases;
+  std::string error;
+  if (!loadVectors(file, cases, error)) FAIL(error);
+  REQUIRE(cases.type(0) == Type::Array);
+  size_t n = 0;
+  for (NodeId c = cases.node(0).firstChild; c != kNoNode; c = cases.node(c).next, ++n) {
+    INFO(file << ": " << cases.str(cases.member(c, "name")));
+    run(cases, c);
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("vectors: conditions", "[vectors]") {
+  size_t n = forEachCase("conditions.json", [](const Doc& cases, NodeId c) {
+    std::string answer = attune::evalConditionJson(json(cases, cases.member(c, "condition")),
+                                                   json(cases, cases.member(c, "attributes")));
+    checkAnswer(cases, c, answer);
+  });
+  CHECK(n >= 150);
+}
+
+TEST_CASE("vectors: locale negotiation", "[vectors]") {
+  size_t n = forEachCase("locale.json", [](const Doc& cases, NodeId c) {
+    checkAnswer(cases, c, attune::negotiateLocaleJson(json(cases, cases.member(c, "request"))));
+  });
+  CHECK(n >= 40);
+}
+
+TEST_CASE("vectors: templates", "[vectors]") {
+  size_t n = forEachCase("templates.json", [](const Doc& cases, NodeId c) {
+    checkAnswer(cases, c, attune::renderTemplateJson(json(cases, cases.member(c, "request"))));
+  });
+  CHECK(n >= 40);
+}
+
+TEST_CASE("vectors: GrowthBook-compatible hash", "[vectors]") {
+  size_t n = forEachCase("hash.json", [](const Doc& cases, NodeId c) {
+    double got =
+        attune::hashBucket(cases.str(cases.member(c, "seed")), cases.str(cases.member(c, "id")));
+    CHECK(got == cases.node(cases.member(c, "expected")).number);
+  });
+  CHECK(n >= 40);
+}
+
+TEST_CASE("vectors: whole decisions", "[vectors]") {
+  size_t n = forEachCase("decisions.json", [](const Doc& cases, NodeId c) {
+    attune::CompileResult compiled = attune::compileConfig(json(cases, cases.member(c, "config")));
+    INFO("config problems: " << compiled.problems.size());
+    REQUIRE(compiled.engine);
+    attune::Decider decider(*compiled.engine);
+    std::string out;
+    decider.decidePageJson(json(cases, cases.member(c, "visitor")), false, out);
+    Doc got;
+    attune::ParseError err;
+    REQUIRE(got.parse(out, err));
+    INFO(out);
+    NodeId decisions = got.member(0, "decisions");
+    REQUIRE(decisions != kNoNode);
+    NodeId expected = cases.member(c, "expected");
+    CHECK(got.node(decisions).count == cases.node(expected).count);
+    for (NodeId d = got.node(decisions).firstChild; d != kNoNode; d = got.node(d).next) {
+      NodeId want = cases.member(expected, got.str(got.member(d, "placement")));
+      REQUIRE(want != kNoNode);
+      for (NodeId field = cases.node(want).firstChild; field != kNoNode;
+           field = cases.node(field).next) {
+        std::string_view key = cases.key(field);
+        INFO("field " << key);
+        if (key == "items") {
+          NodeId items = got.member(d, "items");
+          REQUIRE(items != kNoNode);
+          REQUIRE(got.node(items).count == cases.node(field).count);
+          for (uint32_t i = 0; i < got.node(items).count; ++i) {
+            CHECK(got.str(got.member(got.element(items, i), "campaign")) ==
+                  cases.str(cases.element(field, i)));
+          }
+        } else {
+          CHECK(sameJson(got, got.member(d, key), cases, field));
+        }
+      }
+    }
+  });
+  CHECK(n >= 40);
+}
