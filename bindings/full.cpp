@@ -8,6 +8,7 @@
 #include "config_compiler.h"
 #include "decider.h"
 #include "hash.h"
+#include "serialize.h"
 #include "tools.h"
 
 namespace {
@@ -27,6 +28,15 @@ class EngineHandle {
     std::string out;
     attune::writeProblemsJson(problems_, out);
     return out;
+  }
+
+  // The compiled binary form (for the lean build) as a view into Wasm memory; the JS
+  // wrapper copies it out before the next call.
+  emscripten::val compiledView() {
+    binary_.clear();
+    if (engine_) attune::saveEngine(*engine_, binary_);
+    return emscripten::val(emscripten::typed_memory_view(
+        binary_.size(), reinterpret_cast<const uint8_t*>(binary_.data())));
   }
 
   std::string decideJson(const std::string& placement, const std::string& visitorJson,
@@ -49,6 +59,7 @@ class EngineHandle {
   std::unique_ptr<attune::Engine> engine_;
   std::unique_ptr<attune::Decider> decider_;
   std::string out_;
+  std::string binary_;
 };
 
 // Embind marshals std::string, not std::string_view.
@@ -78,7 +89,8 @@ EMSCRIPTEN_BINDINGS(attune) {
       .function("ok", &EngineHandle::ok)
       .function("errorsJson", &EngineHandle::errorsJson)
       .function("decideJson", &EngineHandle::decideJson)
-      .function("decidePageJson", &EngineHandle::decidePageJson);
+      .function("decidePageJson", &EngineHandle::decidePageJson)
+      .function("compiledView", &EngineHandle::compiledView);
   emscripten::function("evalConditionJson", &evalCondition);
   emscripten::function("negotiateLocaleJson", &negotiateLocale);
   emscripten::function("renderTemplateJson", &renderTemplate);

@@ -2,10 +2,12 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <string>
 
 #include "config_compiler.h"
 #include "decider.h"
+#include "serialize.h"
 #include "tools.h"
 
 namespace {
@@ -13,8 +15,9 @@ namespace {
 const char kUsage[] =
     "usage:\n"
     "  attune validate CONFIG.json              exit 0 when valid; problems listed otherwise\n"
-    "  attune decide CONFIG.json VISITOR.json [--reasons] [--placement ID]\n"
+    "  attune decide CONFIG.json|CONFIG.bin VISITOR.json [--reasons] [--placement ID]\n"
     "                                           the page decision (or one placement) as JSON\n"
+    "  attune compile CONFIG.json -o OUT.bin    the binary form the lean Wasm build loads\n"
     "  attune eval                              JSON Lines on stdin: {\"condition\", "
     "\"attributes\"}\n"
     "                                           → one line each: true, false or {\"error\"}\n";
@@ -56,6 +59,53 @@ int validate(const char* file) {
   return 0;
 }
 
+// A config file is JSON, or the binary form written by `attune compile`.
+bool loadAny(const char* file, const std::string& bytes, std::unique_ptr<attune::Engine>& out) {
+  if (bytes.rfind("ATNC", 0) == 0) {
+    auto engine = std::make_unique<attune::Engine>();
+    std::string error;
+    if (!attune::loadEngine(bytes, *engine, error)) {
+      std::fprintf(stderr, "%s: %s\n", file, error.c_str());
+      return false;
+    }
+    out = std::move(engine);
+    return true;
+  }
+  attune::CompileResult result = attune::compileConfig(bytes);
+  if (!result.problems.empty()) {
+    printProblems(file, result.problems);
+    return false;
+  }
+  out = std::move(result.engine);
+  return true;
+}
+
+int compile(int argc, char** argv) {
+  if (argc != 5 || std::strcmp(argv[3], "-o") != 0) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string config;
+  if (!readFile(argv[2], config)) {
+    std::fprintf(stderr, "%s: cannot read: %s\n", argv[2], std::strerror(errno));
+    return 2;
+  }
+  attune::CompileResult result = attune::compileConfig(config);
+  if (!result.problems.empty()) {
+    printProblems(argv[2], result.problems);
+    return 1;
+  }
+  std::string binary;
+  attune::saveEngine(*result.engine, binary);
+  FILE* f = std::fopen(argv[4], "wb");
+  if (!f || std::fwrite(binary.data(), 1, binary.size(), f) != binary.size() || std::fclose(f) != 0) {
+    std::fprintf(stderr, "%s: cannot write: %s\n", argv[4], std::strerror(errno));
+    return 2;
+  }
+  std::printf("%s: %zu bytes (JSON %zu bytes)\n", argv[4], binary.size(), config.size());
+  return 0;
+}
+
 int decide(int argc, char** argv) {
   const char* configFile = nullptr;
   const char* visitorFile = nullptr;
@@ -84,12 +134,9 @@ int decide(int argc, char** argv) {
     std::fprintf(stderr, "cannot read %s or %s\n", configFile, visitorFile);
     return 2;
   }
-  attune::CompileResult result = attune::compileConfig(config);
-  if (!result.problems.empty()) {
-    printProblems(configFile, result.problems);
-    return 1;
-  }
-  attune::Decider decider(*result.engine);
+  std::unique_ptr<attune::Engine> engine;
+  if (!loadAny(configFile, config, engine)) return 1;
+  attune::Decider decider(*engine);
   std::string out;
   if (placement)
     decider.decideJson(placement, visitor, reasons, out);
@@ -151,6 +198,7 @@ int eval() {
 int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "validate") == 0) return validate(argv[2]);
   if (argc >= 2 && std::strcmp(argv[1], "decide") == 0) return decide(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) return compile(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "eval") == 0) return eval();
   std::fputs(kUsage, stderr);
   return 2;

@@ -5,6 +5,7 @@
 
 #include "hash.h"
 #include "local_time.h"
+#include "problem.h"
 #include "template.h"
 #include "utf8.h"
 
@@ -55,7 +56,7 @@ bool Decider::readVisitor(std::string& error) {
     bool known = false;
     for (const char* k : kVisitorKeys) known = known || input_.key(c) == k;
     if (!known) {
-      error = "visitor." + std::string(input_.key(c)) +
+      error = "visitor." + clipped(input_.key(c)) +
               ": unknown key (expected id, now, utcOffsetMinutes, acceptLanguage, locales, geo, "
               "name, traits, page)";
       return false;
@@ -389,7 +390,7 @@ void Decider::decideJson(std::string_view placementId, std::string_view visitorJ
   uint32_t p = engine_.findPlacement(placementId);
   std::string error;
   if (p == kNone) {
-    error = "unknown placement \"" + std::string(placementId) + "\"";
+    error = "unknown placement \"" + clipped(placementId) + "\"";
   } else if (setVisitor(visitorJson, error)) {
     writeDecision(p, reasons, out);
     return;

@@ -608,27 +608,57 @@ void writeJsonString(std::string_view s, std::string& out) {
   out += '"';
 }
 
+// ECMAScript Number::toString(10): the shortest digits that round-trip, laid out as plain
+// decimals for exponents in [-7, 21) and as d.ddde±x outside.
 size_t formatNumber(double v, char* buf) {
   if (!std::isfinite(v)) {
     std::strcpy(buf, "null");
     return 4;
   }
-  int n;
-  if (v == std::floor(v) && std::fabs(v) < 9007199254740992.0) {
-    n = std::snprintf(buf, kNumberTextCapacity, "%.0f", v);
-    if (std::strcmp(buf, "-0") == 0) {
-      std::strcpy(buf, "0");
-      n = 1;
-    }
-    return static_cast<size_t>(n);
+  if (v == 0) {
+    std::strcpy(buf, "0");
+    return 1;
   }
-  // Shortest precision that round-trips, like JavaScript's Number#toString.
-  n = 0;
+  char sci[40];
   for (int precision = 1; precision <= 17; ++precision) {
-    n = std::snprintf(buf, kNumberTextCapacity, "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
+    std::snprintf(sci, sizeof sci, "%.*e", precision - 1, v);
+    if (std::strtod(sci, nullptr) == v) break;
   }
-  return static_cast<size_t>(n);
+  // sci is "-d.ddde±xx": split into sign, digits and exponent.
+  const char* p = sci;
+  bool negative = *p == '-';
+  if (negative) ++p;
+  char digits[24];
+  int k = 0;
+  for (; *p && *p != 'e'; ++p) {
+    if (*p != '.') digits[k++] = *p;
+  }
+  while (k > 1 && digits[k - 1] == '0') --k;
+  int n = std::atoi(p + 1) + 1;  // position of the decimal point
+  size_t len = 0;
+  if (negative) buf[len++] = '-';
+  if (k <= n && n <= 21) {
+    for (int i = 0; i < k; ++i) buf[len++] = digits[i];
+    for (int i = k; i < n; ++i) buf[len++] = '0';
+  } else if (0 < n && n <= 21) {
+    for (int i = 0; i < n; ++i) buf[len++] = digits[i];
+    buf[len++] = '.';
+    for (int i = n; i < k; ++i) buf[len++] = digits[i];
+  } else if (-6 < n && n <= 0) {
+    buf[len++] = '0';
+    buf[len++] = '.';
+    for (int i = 0; i < -n; ++i) buf[len++] = '0';
+    for (int i = 0; i < k; ++i) buf[len++] = digits[i];
+  } else {
+    buf[len++] = digits[0];
+    if (k > 1) {
+      buf[len++] = '.';
+      for (int i = 1; i < k; ++i) buf[len++] = digits[i];
+    }
+    len += static_cast<size_t>(std::snprintf(buf + len, 8, "e%c%d", n - 1 < 0 ? '-' : '+', std::abs(n - 1)));
+  }
+  buf[len] = 0;
+  return len;
 }
 
 void writeJsonNumber(double v, std::string& out) {

@@ -115,7 +115,7 @@ void writeJsonString(std::string_view s, std::string& out);
 // Appends a number the way JavaScript's String(n) prints it for integers and common values.
 void writeJsonNumber(double v, std::string& out);
 // The same text into buf (at least kNumberTextCapacity bytes); returns its length.
-constexpr size_t kNumberTextCapacity = 32;
+constexpr size_t kNumberTextCapacity = 40;
 size_t formatNumber(double v, char* buf);
 
 }  // namespace attune

@@ -89,7 +89,7 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
   for (auto it = c.begin(); it != c.end(); ++it) {
     const std::string& key = it.key();
     const Json& v = it.value();
-    std::string at = pathKey(path, key);
+    std::string at = pathKey(path, clipped(key, 300));
     if (key == "$and" || key == "$or" || key == "$nor") {
       if (!v.is_array() || v.empty()) {
         problem(at, "must be a non-empty array of conditions");
@@ -103,7 +103,7 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
     } else if (key == "$not") {
       parts.push_back(withKids(CondOp::Not, {condition(v, at, depth + 1)}));
     } else if (!key.empty() && key[0] == '$') {
-      problem(at, "unknown operator '" + key + "' at condition level (expected $and, $or, $nor, " +
+      problem(at, "unknown operator '" + clipped(key) + "' at condition level (expected $and, $or, $nor, " +
                       "$not or an attribute path)");
     } else {
       if (key.size() > limits_.maxPathBytes) {
@@ -190,7 +190,7 @@ uint32_t ConditionCompiler::value(const Json& v, const std::string& path, uint32
     if (v.is_object()) {
       for (auto it = v.begin(); it != v.end(); ++it) {
         if (!it.key().empty() && it.key()[0] == '$') {
-          problem(path, "mixes operators and plain keys ('" + it.key() +
+          problem(path, "mixes operators and plain keys ('" + clipped(it.key()) +
                             "'); use only operators, or only a literal object");
           return 0;
         }
@@ -204,7 +204,7 @@ uint32_t ConditionCompiler::value(const Json& v, const std::string& path, uint32
   std::vector<uint32_t> ops;
   for (auto it = v.begin(); it != v.end(); ++it) {
     if (it.key() == "$options") continue;
-    ops.push_back(op(it.key(), it.value(), v, pathKey(path, it.key()), depth));
+    ops.push_back(op(it.key(), it.value(), v, pathKey(path, clipped(it.key())), depth));
   }
   if (ops.size() == 1) return ops[0];
   return withKids(CondOp::AllOf, ops);
@@ -316,7 +316,7 @@ uint32_t ConditionCompiler::op(const std::string& name, const Json& arg, const J
     p_.strings.append(padded, n);
     return node(CondOp::VersionCmp, off, static_cast<uint32_t>(n), i);
   }
-  problem(path, "unknown operator '" + name +
+  problem(path, "unknown operator '" + clipped(name) +
                     "' (supported: $eq $ne $lt $lte $gt $gte $in $nin $exists $type $regex "
                     "$options $elemMatch $size $all $not $veq $vne $vgt $vgte $vlt $vlte)");
   return 0;

@@ -48,25 +48,27 @@ uint32_t nestingDepth(std::string_view s) {
   return deepest;
 }
 
-std::string lineColumn(std::string_view s, size_t offset) {
-  size_t line = 1, column = 1;
-  for (size_t i = 0; i < offset && i < s.size(); ++i) {
-    if (s[i] == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-  }
-  return "line " + std::to_string(line) + ", column " + std::to_string(column);
-}
-
 bool normalizeLocaleTag(std::string_view in, std::string& out) {
   LanguageTag tag;
   if (!parseLanguageTag(in, tag)) return false;
   out.assign(tag.tag().data(), tag.tag().size());
   return true;
 }
+
+// nlohmann's DOM builder, keeping the parser's own error message (with line and column),
+// which json::parse() discards when exceptions are off.
+struct ErrorCapturingSax : nlohmann::detail::json_sax_dom_parser<Json> {
+  explicit ErrorCapturingSax(Json& root) : json_sax_dom_parser(root, false) {}
+  template <class Exception>
+  bool parse_error(std::size_t, const std::string&, const Exception& ex) {
+    error = ex.what();
+    const std::string prefix = "] ";  // drop nlohmann's "[json.exception.parse_error.101] "
+    size_t at = error.find(prefix);
+    if (at != std::string::npos) error.erase(0, at + prefix.size());
+    return false;
+  }
+  std::string error;
+};
 
 class ConfigCompiler {
  public:
@@ -124,7 +126,7 @@ void ConfigCompiler::checkKeys(const Json& object, const std::string& path,
     } else if (!known) {
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
-      problem(pathKey(path, key), "unknown key (expected one of: " + list + ")");
+      problem(pathKey(path, clipped(key)), "unknown key (expected one of: " + list + ")");
     }
   }
 }
@@ -240,7 +242,7 @@ void ConfigCompiler::placements(const Json& v) {
 void ConfigCompiler::checkSegmentRefs(const std::vector<std::string>& refs,
                                       const std::string& path) {
   for (const std::string& r : refs) {
-    if (!segmentNames_.count(r)) problem(path, "refers to unknown segment \"" + r + "\"");
+    if (!segmentNames_.count(r)) problem(path, "refers to unknown segment \"" + clipped(r) + "\"");
   }
 }
 
@@ -261,7 +263,7 @@ void ConfigCompiler::segments(const Json& v, const Json& groups) {
   std::map<std::string, std::vector<std::string>> deps;
   std::map<std::string, uint32_t> cond;
   for (auto it = v.begin(); it != v.end(); ++it) {
-    std::string at = pathKey("segments", it.key());
+    std::string at = pathKey("segments", clipped(it.key(), 200));
     std::string name;
     if (!id(Json(it.key()), at, name)) continue;
     names.push_back(name);
@@ -397,7 +399,7 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
   } else if (id(c["placement"], at + ".placement", placement)) {
     auto found = placementIds_.find(placement);
     if (found == placementIds_.end()) {
-      problem(at + ".placement", "refers to unknown placement \"" + placement + "\"");
+      problem(at + ".placement", "refers to unknown placement \"" + clipped(placement) + "\"");
     } else {
       def.placement = found->second;
     }
@@ -700,19 +702,11 @@ CompileResult compileConfig(std::string_view json, const ConfigLimits& limits) {
                                        std::to_string(limits.maxNesting)});
     return result;
   }
-  Json root = Json::parse(json.begin(), json.end(), nullptr, false);
-  if (root.is_discarded()) {
-    // nlohmann reports no position without exceptions; our own parser says where and why.
-    Doc doc;
-    ParseError err;
-    ParseLimits generous;
-    generous.maxBytes = static_cast<uint32_t>(limits.maxBytes);
-    generous.maxDepth = limits.maxNesting;
-    generous.maxNodes = 0xFFFFFFFFu;
-    std::string why = doc.parse(json, err, generous)
-                          ? "not valid JSON"
-                          : err.message + " at " + lineColumn(json, err.offset);
-    result.problems.push_back({"", "invalid JSON: " + why});
+  Json root;
+  ErrorCapturingSax sax(root);
+  Json::sax_parse(json.begin(), json.end(), &sax);
+  if (!sax.error.empty()) {
+    result.problems.push_back({"", "invalid JSON: " + sax.error});
     return result;
   }
   ConfigCompiler compiler(limits, result.problems);

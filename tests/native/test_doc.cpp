@@ -122,4 +122,13 @@ TEST_CASE("doc: numbers print like JavaScript's String(n)", "[doc]") {
   CHECK(text(0.1) == "0.1");
   CHECK(text(1.0 / 3) == "0.3333333333333333");
   CHECK(text(-2.5) == "-2.5");
+  CHECK(text(0.000001) == "0.000001");
+  CHECK(text(1.5e-7) == "1.5e-7");
+  CHECK(text(1e20) == "100000000000000000000");
+  CHECK(text(1e21) == "1e+21");
+  CHECK(text(-1.2345e-10) == "-1.2345e-10");
+  CHECK(text(123456.789) == "123456.789");
+  CHECK(text(5e-324) == "5e-324");
+  CHECK(text(1.7976931348623157e308) == "1.7976931348623157e+308");
+  CHECK(text(9007199254740993.0) == "9007199254740992");
 }

@@ -1,0 +1,284 @@
+// Type declarations for the Attune JS package (hand-written; the shapes are those of
+// docs/FORMATS.md). Every method returns a value and never throws: failures come back as
+// `{ error }` (or `{ ok: false, errors }` from compile).
+
+/** Any JSON value. */
+export type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
+
+/** Where the Wasm binary comes from. Give exactly one; browsers may give none. */
+export interface LoadOptions {
+  /** Node: the bytes of `dist/attune.wasm` (Node's fetch cannot read file: URLs). */
+  wasmBinary?: ArrayBuffer | ArrayBufferView;
+  /** workerd / Cloudflare Workers: the module binding, `import wasm from './attune.wasm'`. */
+  wasmModule?: WebAssembly.Module;
+  /** Browser: where to stream the binary from. Default: `dist/attune.wasm` next to this module. */
+  wasmUrl?: string | URL;
+}
+
+/**
+ * Instantiates the runtime. Rejects (with a message naming the fix) only when the Wasm
+ * binary cannot be obtained or instantiated; everything after that returns values.
+ * Load once per page, process or isolate and reuse the result.
+ */
+export function loadAttune(options?: LoadOptions): Promise<Attune>;
+
+export interface Attune {
+  /** The runtime's version string. */
+  readonly version: string;
+  /** Validates and compiles a config (object or JSON text). Free the engine when done. */
+  compile(config: Config | string): CompileResult;
+  /** Every problem in a config; an empty array when it is valid. */
+  validate(config: Config | string): ValidationError[];
+  /** Evaluates a condition against attributes (default `{}`). */
+  evalCondition(
+    condition: Condition | string,
+    attributes?: { [path: string]: Json } | string,
+  ): boolean | ErrorResult;
+  /** Picks a locale from the visitor's preferences (RFC 4647 lookup). */
+  negotiateLocale(request: LocaleRequest | string): LocaleResult | ErrorResult;
+  /** Renders one template field against a context. */
+  renderTemplate(request: TemplateRequest | string): TemplateResult | ErrorResult;
+  /** GrowthBook hash v2 of `seed + id` (UTF-16 code units): a number in [0, 1). */
+  hashBucket(seed: string, id: string): number | ErrorResult;
+}
+
+export type CompileResult = { ok: true; engine: Engine } | { ok: false; errors: ValidationError[] };
+
+/** A compiled config. Holds Wasm memory until `free()` is called. */
+export interface Engine {
+  /** The decision for one placement, or `{ error }` (bad visitor, unknown placement, freed). */
+  decide(placementId: string, visitor: Visitor | string, options?: DecideOptions): Decision | ErrorResult;
+  /** One decision per placement, in config order. */
+  decidePage(visitor: Visitor | string, options?: DecideOptions): PageDecision | ErrorResult;
+  /** Releases the engine's Wasm memory. Idempotent; later calls return `{ error: 'engine freed' }`. */
+  free(): void;
+  readonly freed: boolean;
+}
+
+export interface DecideOptions {
+  /** Include `reasons` (every candidate and why it was taken or skipped). Default false. */
+  reasons?: boolean;
+}
+
+export interface ErrorResult {
+  error: string;
+}
+
+export interface ValidationError {
+  /** JSON path of the offending value, e.g. `campaigns[3].variants[0].weight`; `""` is the root. */
+  path: string;
+  message: string;
+}
+
+// ---- Config (SPEC §1, FORMATS "Config") ----
+
+export interface Config {
+  version: 1;
+  /** BCP 47 tag used when no requested locale matches. Default `"en"`. */
+  defaultLocale?: string;
+  placements?: Placement[];
+  /** Named audiences; a condition may reference others through the `segments` attribute. */
+  segments?: { [name: string]: Condition };
+  /** Ordered; a visitor belongs to at most the first matching segment of each group. */
+  exclusiveGroups?: ExclusiveGroup[];
+  campaigns?: Campaign[];
+}
+
+export interface Placement {
+  id: string;
+  channel?: string;
+  maxItems?: number;
+  /** Shown when no campaign wins. */
+  default?: LocalizedContent;
+}
+
+export interface ExclusiveGroup {
+  id: string;
+  segments: string[];
+}
+
+export interface Campaign {
+  id: string;
+  placement: string;
+  /** Higher wins. */
+  priority?: number;
+  audience?: Condition;
+  schedule?: Schedule;
+  /** Hash seed for variant and holdout allocation. Default: the campaign id. */
+  seed?: string;
+  /** Fraction (0–1) of eligible visitors kept as control. */
+  holdout?: number;
+  variants: Variant[];
+}
+
+export interface Schedule {
+  /** ISO-8601 instants. */
+  start?: string;
+  end?: string;
+  /** In the visitor's local time. */
+  daysOfWeek?: Weekday[];
+  /** Local `HH:MM` times; may cross midnight (`{from: "22:00", to: "06:00"}`). */
+  hours?: { from: string; to: string };
+}
+
+export type Weekday = 'sun' | 'mon' | 'tue' | 'wed' | 'thu' | 'fri' | 'sat';
+
+export interface Variant {
+  id: string;
+  /** Normalised across the campaign's variants; at least one must be positive. */
+  weight: number;
+  content: LocalizedContent;
+}
+
+/** Content per locale; must include the config's `defaultLocale`. */
+export interface LocalizedContent {
+  [locale: string]: { [field: string]: ContentField };
+}
+
+/** A template (`"Hi {{name|there}}!"`) or a template with a fallback and a length budget. */
+export type ContentField =
+  | string
+  | {
+      text: string;
+      /** Shown when the template has a missing value without a fallback. */
+      fallback?: string;
+      /** In user-perceived characters; truncated on a grapheme boundary with an ellipsis. */
+      maxLength?: number;
+    };
+
+// ---- Conditions (SPEC §2) ----
+
+/** MongoDB-style query: an implicit AND of `{attribute.path: value | operators}`. */
+export interface Condition {
+  $and?: Condition[];
+  $or?: Condition[];
+  $nor?: Condition[];
+  $not?: Condition;
+  [attributePath: string]: Json | Operators | Condition | Condition[] | undefined;
+}
+
+export interface Operators {
+  $eq?: Json;
+  $ne?: Json;
+  $lt?: Json;
+  $lte?: Json;
+  $gt?: Json;
+  $gte?: Json;
+  $in?: Json[];
+  $nin?: Json[];
+  $exists?: boolean;
+  $type?: 'string' | 'number' | 'boolean' | 'array' | 'object' | 'null';
+  $regex?: string;
+  $options?: string;
+  $elemMatch?: Condition | Operators;
+  $size?: number | Operators;
+  $all?: Json[];
+  $not?: Operators;
+  $veq?: string;
+  $vne?: string;
+  $vgt?: string;
+  $vgte?: string;
+  $vlt?: string;
+  $vlte?: string;
+}
+
+// ---- Visitor and decisions (FORMATS "Visitor input", "Decision output") ----
+
+export interface Visitor {
+  /**
+   * Stable visitor id (at most 256 bytes); variant and holdout allocation hash it, so
+   * campaigns with several variants or a holdout skip visitors without one.
+   */
+  id?: string;
+  /** The decision's clock: an ISO-8601 instant or milliseconds since the epoch. */
+  now: string | number;
+  /** The visitor's offset from UTC, a whole number from -840 to 840 (Wasm has no time zones). */
+  utcOffsetMinutes?: number;
+  /** The `Accept-Language` header. */
+  acceptLanguage?: string;
+  /** Ordered preferences (e.g. `navigator.languages`); wins over `acceptLanguage`. */
+  locales?: string[];
+  geo?: { country?: string; region?: string; city?: string };
+  /** First name; normalised by the runtime. */
+  name?: string;
+  traits?: { [trait: string]: Json };
+  page?: {
+    url?: string;
+    path?: string;
+    categories?: string[];
+    referrer?: string;
+    utm?: { [param: string]: string };
+  };
+}
+
+/** What one campaign (or the placement default) shows. */
+export interface DecisionItem {
+  /** `null` when the placement shows its default content. */
+  campaign: string | null;
+  variant: string | null;
+  /** Rendered fields; `null` when nothing is shown and the placement has no default. */
+  content: { [field: string]: string } | null;
+  locale: string;
+  dir: 'ltr' | 'rtl';
+  /** Identifies this exposure for impression/click reporting; `null` for default content. */
+  token: string | null;
+  /** True when the visitor is in the campaign's control group. */
+  holdout: boolean;
+}
+
+/** The first shown item's fields are the decision's own. */
+export interface Decision extends DecisionItem {
+  placement: string;
+  /** Every shown item, in order; present only for placements with `maxItems` > 1. */
+  items?: DecisionItem[];
+  /** Present only when asked for with `{ reasons: true }`. */
+  reasons?: Reason[];
+}
+
+export interface PageDecision {
+  /** One per placement, in config order. */
+  decisions: Decision[];
+}
+
+/** One candidate campaign of a placement, in priority order, and what became of it. */
+export interface Reason {
+  campaign: string;
+  /**
+   * `chosen`: shown; `holdout`: eligible but kept as control; `skipped`: not eligible (see
+   * `reason`); `not_reached`: the placement was already full before this candidate.
+   */
+  result: 'chosen' | 'holdout' | 'skipped' | 'not_reached';
+  /**
+   * Why a candidate was skipped: `schedule`, `audience`, `no_visitor_id` (variants or a
+   * holdout need `visitor.id`), or `content_missing:<field>` (a template missed a value).
+   */
+  reason?: string;
+}
+
+// ---- Building blocks exposed for tools and tests ----
+
+export interface LocaleRequest {
+  /** An `Accept-Language` header; or give `requested`. */
+  acceptLanguage?: string;
+  /** Ordered BCP 47 tags. */
+  requested?: string[];
+  /** The locales content exists for. */
+  available: string[];
+  defaultLocale: string;
+}
+
+export interface LocaleResult {
+  locale: string;
+  dir: 'ltr' | 'rtl';
+}
+
+export interface TemplateRequest {
+  template: string;
+  /** What `{{path}}` placeholders read. */
+  context: { [key: string]: Json };
+  maxLength?: number;
+  fallback?: string;
+}
+
+/** `dropped` when a value is missing and there is neither an inline nor a field fallback. */
+export type TemplateResult = { text: string } | { dropped: true };

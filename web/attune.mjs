@@ -1,0 +1,104 @@
+// Attune's JS entry point: loads the Wasm runtime on any host (browser, Node, workerd) and
+// exposes its API as plain JS values. Every call returns a value; none throws. Methods
+// close over the module instead of using `this`, so they work detached too.
+
+import createAttuneModule from './dist/attune.mjs';
+import { callJson, describeError, isObject, toJson, wellFormed } from './lib/boundary.mjs';
+import { wrapEngine } from './lib/engine.mjs';
+import { instantiateModule } from './lib/instantiate.mjs';
+
+export async function loadAttune(options = {}) {
+  if (!isObject(options)) throw new TypeError('loadAttune: options must be an object');
+  const native = await instantiateModule(createAttuneModule, options, defaultWasmUrl);
+  return wrapModule(native);
+}
+
+// Next to this file in the package (dist/attune.wasm). workerd has no import.meta.url.
+function defaultWasmUrl() {
+  const base = import.meta.url;
+  return base ? new URL('./dist/attune.wasm', base).href : undefined;
+}
+
+function wrapModule(native) {
+  const compile = (config) => {
+    const input = toJson(config, 'config');
+    if (input.error) return { ok: false, errors: [{ path: '', message: input.error }] };
+    let engine;
+    try {
+      engine = new native.Engine(input.json);
+      if (engine.ok()) return { ok: true, engine: wrapEngine(engine) };
+      const errors = parseErrors(engine.errorsJson());
+      engine.delete();
+      return { ok: false, errors };
+    } catch (e) {
+      deleteQuietly(engine);
+      return { ok: false, errors: [{ path: '', message: describeError(e) }] };
+    }
+  };
+
+  return Object.freeze({
+    version: readVersion(native),
+
+    compile,
+
+    validate(config) {
+      const result = compile(config);
+      if (!result.ok) return result.errors;
+      result.engine.free();
+      return [];
+    },
+
+    evalCondition(condition, attributes = {}) {
+      const cond = toJson(condition, 'condition');
+      if (cond.error) return { error: cond.error };
+      const attrs = toJson(attributes, 'attributes');
+      if (attrs.error) return { error: attrs.error };
+      return callJson(() => native.evalConditionJson(cond.json, attrs.json));
+    },
+
+    negotiateLocale(request) {
+      const input = toJson(request, 'request');
+      if (input.error) return { error: input.error };
+      return callJson(() => native.negotiateLocaleJson(input.json));
+    },
+
+    renderTemplate(request) {
+      const input = toJson(request, 'request');
+      if (input.error) return { error: input.error };
+      return callJson(() => native.renderTemplateJson(input.json));
+    },
+
+    hashBucket(seed, id) {
+      if (typeof seed !== 'string') return { error: 'seed: must be a string' };
+      if (typeof id !== 'string') return { error: 'id: must be a string' };
+      try {
+        return native.hashBucket(wellFormed(seed), wellFormed(id));
+      } catch (e) {
+        return { error: describeError(e) };
+      }
+    },
+  });
+}
+
+function readVersion(native) {
+  try {
+    return native.version();
+  } catch (e) {
+    return `unknown (${describeError(e)})`;
+  }
+}
+
+function parseErrors(json) {
+  const errors = callJson(() => json);
+  if (Array.isArray(errors) && errors.length > 0) return errors;
+  // A config that did not compile must never look valid, whatever the engine said.
+  return [{ path: '', message: errors.error || 'config rejected without a reason' }];
+}
+
+function deleteQuietly(engine) {
+  try {
+    if (engine) engine.delete();
+  } catch {
+    // Already unusable; nothing else to release.
+  }
+}

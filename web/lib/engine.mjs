@@ -1,0 +1,51 @@
+// A compiled config, wrapping one Embind `Engine`. The C++ object lives in Wasm memory
+// that JS's garbage collector cannot see, so it is freed explicitly with `free()`.
+// Methods close over their state instead of using `this`, so they work detached too
+// (`const { decide } = engine`).
+
+import { callJson, toJson, wellFormed } from './boundary.mjs';
+
+const FREED = 'engine freed';
+
+export function wrapEngine(handle) {
+  let native = handle;
+
+  return Object.freeze({
+    decide(placementId, visitor, options) {
+      if (!native) return { error: FREED };
+      if (typeof placementId !== 'string') return { error: 'placementId: must be a string' };
+      const input = toJson(visitor, 'visitor');
+      if (input.error) return { error: input.error };
+      const id = wellFormed(placementId);
+      const engine = native;
+      return callJson(() => engine.decideJson(id, input.json, wantsReasons(options)));
+    },
+
+    decidePage(visitor, options) {
+      if (!native) return { error: FREED };
+      const input = toJson(visitor, 'visitor');
+      if (input.error) return { error: input.error };
+      const engine = native;
+      return callJson(() => engine.decidePageJson(input.json, wantsReasons(options)));
+    },
+
+    get freed() {
+      return !native;
+    },
+
+    free() {
+      const engine = native;
+      native = undefined;
+      if (!engine) return;
+      try {
+        engine.delete();
+      } catch {
+        // A failed delete leaves nothing to retry: the handle is dropped either way.
+      }
+    },
+  });
+}
+
+function wantsReasons(options) {
+  return typeof options === 'object' && options !== null && options.reasons === true;
+}
