@@ -98,7 +98,8 @@ int compile(int argc, char** argv) {
   std::string binary;
   attune::saveEngine(*result.engine, binary);
   FILE* f = std::fopen(argv[4], "wb");
-  if (!f || std::fwrite(binary.data(), 1, binary.size(), f) != binary.size() || std::fclose(f) != 0) {
+  if (!f || std::fwrite(binary.data(), 1, binary.size(), f) != binary.size() ||
+      std::fclose(f) != 0) {
     std::fprintf(stderr, "%s: cannot write: %s\n", argv[4], std::strerror(errno));
     return 2;
   }

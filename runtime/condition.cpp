@@ -1,5 +1,6 @@
 #include "condition.h"
 
+#include <algorithm>
 #include <cstring>
 
 #include "version.h"
@@ -69,8 +70,30 @@ size_t CondProgram::maxRegexSize() const {
   return m;
 }
 
-CondEvaluator::CondEvaluator(const CondProgram& program) : p_(program) {
+CondEvaluator::CondEvaluator(const CondProgram& program)
+    : p_(program), cachedNode_(program.paths.size()), cachedGeneration_(program.paths.size(), 0) {
   regexScratch_.reserve(program.maxRegexSize());
+}
+
+void CondEvaluator::cacheRoot(const Doc* doc, NodeId root) {
+  cacheDoc_ = doc;
+  cacheRoot_ = root;
+  if (++generation_ == 0) {  // wrapped: forget every stamp
+    std::fill(cachedGeneration_.begin(), cachedGeneration_.end(), 0);
+    generation_ = 1;
+  }
+}
+
+NodeId CondEvaluator::resolve(uint32_t path, const Doc& doc, NodeId root) {
+  if (root == kNoNode) return kNoNode;
+  const CondPath& cp = p_.paths[path];
+  std::string_view dotted = std::string_view(p_.strings).substr(cp.off, cp.len);
+  if (&doc != cacheDoc_ || root != cacheRoot_) return doc.path(root, dotted);
+  if (cachedGeneration_[path] != generation_) {
+    cachedNode_[path] = doc.path(root, dotted);
+    cachedGeneration_[path] = generation_;
+  }
+  return cachedNode_[path];
 }
 
 bool CondEvaluator::test(uint32_t cond, const Doc& doc, NodeId root) {
@@ -100,12 +123,9 @@ bool CondEvaluator::condition(uint32_t n, const Doc& doc, NodeId root) {
     case CondOp::Not:
       return !condition(p_.kids[node.kidsBegin], doc, root);
     case CondOp::Field: {
-      const CondPath& path = p_.paths[node.a];
       Value v;
       v.doc = &doc;
-      v.id = root == kNoNode
-                 ? kNoNode
-                 : doc.path(root, std::string_view(p_.strings).substr(path.off, path.len));
+      v.id = resolve(node.a, doc, root);
       return match(node.b, v);
     }
     default:
@@ -114,11 +134,23 @@ bool CondEvaluator::condition(uint32_t n, const Doc& doc, NodeId root) {
 }
 
 bool CondEvaluator::equalsConst(const Value& v, NodeId constant) const {
-  if (v.immediate) {
-    const Node& c = p_.constants.node(constant);
-    return c.type == Type::Number && c.number == v.number;
+  const Node& c = p_.constants.node(constant);
+  if (v.immediate) return c.type == Type::Number && c.number == v.number;
+  const Node& n = v.doc->node(v.id);
+  if (n.type != c.type) return false;
+  // Scalars inline: this is the hottest comparison ($in lists, plain equality).
+  switch (c.type) {
+    case Type::String:
+      return v.doc->str(v.id) == p_.constants.str(constant);
+    case Type::Number:
+      return n.number == c.number;
+    case Type::Bool:
+      return n.boolean == c.boolean;
+    case Type::Null:
+      return true;
+    default:
+      return Doc::equal(*v.doc, v.id, p_.constants, constant);
   }
-  return Doc::equal(*v.doc, v.id, p_.constants, constant);
 }
 
 int CondEvaluator::compareConst(const Value& v, NodeId constant, bool& comparable) const {

@@ -92,6 +92,10 @@ class CondEvaluator {
   explicit CondEvaluator(const CondProgram& program);
   // Evaluates condition node `cond` with `root` as the document. No allocation.
   bool test(uint32_t cond, const Doc& doc, NodeId root);
+  // Paths into `root` of `doc` are resolved once and remembered until the next call; call
+  // it whenever the document is rebuilt (a new visitor). Values may change in place
+  // (arrays growing), but the nodes at paths must not move.
+  void cacheRoot(const Doc* doc, NodeId root);
 
  private:
   bool condition(uint32_t n, const Doc& doc, NodeId root);
@@ -101,8 +105,15 @@ class CondEvaluator {
   bool equalsConst(const Value& v, NodeId constant) const;
   int compareConst(const Value& v, NodeId constant, bool& comparable) const;
 
+  NodeId resolve(uint32_t path, const Doc& doc, NodeId root);
+
   const CondProgram& p_;
   RegexScratch regexScratch_;
+  const Doc* cacheDoc_ = nullptr;
+  NodeId cacheRoot_ = kNoNode;
+  uint32_t generation_ = 1;
+  std::vector<NodeId> cachedNode_;  // per path
+  std::vector<uint32_t> cachedGeneration_;
 };
 
 }  // namespace attune

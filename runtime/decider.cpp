@@ -16,6 +16,16 @@ namespace {
 const char* const kVisitorKeys[] = {
     "id", "now", "utcOffsetMinutes", "acceptLanguage", "locales", "geo", "name", "traits", "page"};
 
+void appendDecimal(uint32_t v, std::string& out) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + v % 10);
+    v /= 10;
+  } while (v);
+  while (n) out += digits[--n];
+}
+
 void writeKey(const char* key, std::string& out) {
   out += '"';
   out += key;
@@ -27,7 +37,11 @@ void writeKey(const char* key, std::string& out) {
 Decider::Decider(const Engine& engine, VisitorLimits limits)
     : engine_(engine), limits_(limits), evaluator_(engine.conditions) {
   for (StrRef r : engine.locales) pageLocales_.push_back(engine.str(r));
-  for (const ContentLocale& l : engine.contentLocales) contentLocales_.push_back(engine.str(l.tag));
+  for (const ContentLocale& l : engine.contentLocales) {
+    contentLocales_.push_back(engine.str(l.tag));
+    LanguageTag tag;
+    contentRtl_.push_back(parseLanguageTag(engine.str(l.tag), tag) && isRightToLeft(tag));
+  }
   groupTaken_.resize(engine.groupCount);
 }
 
@@ -37,12 +51,14 @@ bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
   pl.maxBytes = limits_.maxBytes;
   pl.maxDepth = limits_.maxDepth;
   pl.maxNodes = limits_.maxNodes;
+  pl.maxStringBytes = limits_.maxStringBytes;
   if (!input_.parse(visitorJson, err, pl)) {
     error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
     return false;
   }
   if (!readVisitor(error)) return false;
   buildContext();
+  evaluator_.cacheRoot(&ctx_, root_);
   computeSegments();
   return true;
 }
@@ -136,7 +152,8 @@ void Decider::buildContext() {
     ctx_.append(root_, ctx_.addString(pageLocale_.script()), "script");
   if (!pageLocale_.region().empty())
     ctx_.append(root_, ctx_.addString(pageLocale_.region()), "region");
-  ctx_.append(root_, ctx_.addString(isRightToLeft(pageLocale_) ? "rtl" : "ltr"), "dir");
+  pageRtl_ = isRightToLeft(pageLocale_);
+  ctx_.append(root_, ctx_.addString(pageRtl_ ? "rtl" : "ltr"), "dir");
   NodeId requested = ctx_.addArray();
   for (const LanguageTag& t : requested_) ctx_.append(requested, ctx_.addString(t.tag()));
   ctx_.append(root_, requested, "requestedLocales");
@@ -224,11 +241,9 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
 }
 
 void Decider::writeLocale(uint32_t contentLocale, std::string& out) const {
-  std::string_view tag = contentLocale == kNone
-                             ? pageLocale_.tag()
-                             : engine_.str(engine_.contentLocales[contentLocale].tag);
-  LanguageTag parsed;
-  bool rtl = parseLanguageTag(tag, parsed) && isRightToLeft(parsed);
+  bool page = contentLocale == kNone;
+  std::string_view tag = page ? pageLocale_.tag() : contentLocales_[contentLocale];
+  bool rtl = page ? pageRtl_ : contentRtl_[contentLocale];
   writeKey("locale", out);
   writeJsonString(tag, out);
   out += ",\"dir\":";
@@ -240,11 +255,14 @@ void Decider::writeToken(const CampaignDef& c, uint32_t variant, std::string& ou
   // the contact-rules issue replaces the checksum with a keyed one.
   uint32_t check = fnv1a32Utf16(
       {visitorId_, "|", engine_.str(c.id), "|", engine_.str(engine_.variants[variant].id)});
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "\"t1.%u.%u.%08x\"",
-                static_cast<unsigned>(&c - engine_.campaigns.data()),
-                static_cast<unsigned>(variant), check);
-  out += buf;
+  out += "\"t1.";
+  appendDecimal(static_cast<uint32_t>(&c - engine_.campaigns.data()), out);
+  out += '.';
+  appendDecimal(variant, out);
+  out += '.';
+  static const char kHex[] = "0123456789abcdef";
+  for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(check >> shift) & 15];
+  out += '"';
 }
 
 void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& out) {

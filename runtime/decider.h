@@ -21,6 +21,8 @@ struct VisitorLimits {
   uint32_t maxDepth = 32;
   uint32_t maxNodes = 20000;
   uint32_t maxIdBytes = 256;
+  // Bounds the work of any regex over a visitor string (see docs/REGEX.md).
+  uint32_t maxStringBytes = 16384;
 };
 
 class Decider {
@@ -60,6 +62,7 @@ class Decider {
   CondEvaluator evaluator_;
   std::vector<std::string_view> pageLocales_;     // Engine::locales as views
   std::vector<std::string_view> contentLocales_;  // Engine::contentLocales tags as views
+  std::vector<bool> contentRtl_;                  // their text direction
 
   // Per visitor.
   Doc input_;
@@ -68,6 +71,7 @@ class Decider {
   NodeId segmentsNode_ = kNoNode;
   std::vector<LanguageTag> requested_;
   LanguageTag pageLocale_;
+  bool pageRtl_ = false;
   std::string_view visitorId_;
   double nowMs_ = 0;
   int utcOffsetMinutes_ = 0;

@@ -279,6 +279,9 @@ class JsonParser {
       scratch_.append(s_.data() + pos_, n);
       pos_ += n;
     }
+    if (scratch_.size() > limits_.maxStringBytes) {
+      return fail("string longer than " + std::to_string(limits_.maxStringBytes) + " bytes");
+    }
     out = scratch_;
     return true;
   }
@@ -540,6 +543,18 @@ void writeJsonString(std::string_view s, std::string& out) {
   out += '"';
   size_t i = 0;
   while (i < s.size()) {
+    // Copy runs of plain ASCII in one append; most text is such a run.
+    size_t run = i;
+    while (run < s.size()) {
+      unsigned char c = static_cast<unsigned char>(s[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     unsigned char c = static_cast<unsigned char>(s[i]);
     if (c == '"' || c == '\\') {
       out += '\\';
@@ -655,7 +670,8 @@ size_t formatNumber(double v, char* buf) {
       buf[len++] = '.';
       for (int i = 1; i < k; ++i) buf[len++] = digits[i];
     }
-    len += static_cast<size_t>(std::snprintf(buf + len, 8, "e%c%d", n - 1 < 0 ? '-' : '+', std::abs(n - 1)));
+    len += static_cast<size_t>(
+        std::snprintf(buf + len, 8, "e%c%d", n - 1 < 0 ? '-' : '+', std::abs(n - 1)));
   }
   buf[len] = 0;
   return len;

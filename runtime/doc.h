@@ -37,6 +37,7 @@ struct ParseLimits {
   uint32_t maxDepth = 64;
   uint32_t maxBytes = 1u << 20;  // 1 MiB
   uint32_t maxNodes = 100000;
+  uint32_t maxStringBytes = 0xFFFFFFFFu;  // per string value or key, after unescaping
 };
 
 struct ParseError {

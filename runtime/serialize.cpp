@@ -365,22 +365,28 @@ class Checker {
   const char* run() {
     const Engine& e = e_;
     if (!ref(e.defaultLocale)) return "default locale out of range";
-    for (StrRef l : e.locales) if (!ref(l)) return "locale out of range";
+    for (StrRef l : e.locales)
+      if (!ref(l)) return "locale out of range";
     for (const PlacementDef& p : e.placements) {
       if (!ref(p.id) || !ref(p.channel)) return "placement name out of range";
       if (p.maxItems < 1 || p.maxItems > 1000) return "placement maxItems out of range";
-      if (p.defaultContent != kNone && p.defaultContent >= e.contentSets.size()) return "placement default out of range";
-      if (!span(p.firstCandidate, p.candidateCount, e.candidates.size())) return "placement candidates out of range";
+      if (p.defaultContent != kNone && p.defaultContent >= e.contentSets.size())
+        return "placement default out of range";
+      if (!span(p.firstCandidate, p.candidateCount, e.candidates.size()))
+        return "placement candidates out of range";
     }
-    for (uint32_t c : e.candidates) if (c >= e.campaigns.size()) return "candidate out of range";
+    for (uint32_t c : e.candidates)
+      if (c >= e.campaigns.size()) return "candidate out of range";
     for (const CampaignDef& c : e.campaigns) {
       if (!ref(c.id) || !ref(c.seed)) return "campaign name out of range";
       if (c.placement >= e.placements.size()) return "campaign placement out of range";
-      if (c.audience != kNone && c.audience >= e.conditions.nodes.size()) return "campaign audience out of range";
-      if (c.variantCount == 0 || !span(c.firstVariant, c.variantCount, e.variants.size())) return "campaign variants out of range";
+      if (c.audience != kNone && c.audience >= e.conditions.nodes.size())
+        return "campaign audience out of range";
+      if (c.variantCount == 0 || !span(c.firstVariant, c.variantCount, e.variants.size()))
+        return "campaign variants out of range";
       if (!(c.holdout >= 0 && c.holdout < 1)) return "campaign holdout out of range";
-      if (c.schedule.daysMask > 0x7F || c.schedule.fromMinute < -1 || c.schedule.fromMinute > 1440 ||
-          c.schedule.toMinute < -1 || c.schedule.toMinute > 1440) {
+      if (c.schedule.daysMask > 0x7F || c.schedule.fromMinute < -1 ||
+          c.schedule.fromMinute > 1440 || c.schedule.toMinute < -1 || c.schedule.toMinute > 1440) {
         return "campaign schedule out of range";
       }
     }
@@ -394,10 +400,12 @@ class Checker {
       }
     }
     for (const ContentLocale& l : e.contentLocales) {
-      if (!ref(l.tag) || !span(l.firstField, l.fieldCount, e.contentFields.size())) return "content fields out of range";
+      if (!ref(l.tag) || !span(l.firstField, l.fieldCount, e.contentFields.size()))
+        return "content fields out of range";
     }
     for (const ContentField& f : e.contentFields) {
-      if (!ref(f.name) || !ref(f.fallback) || f.templateIndex >= e.templates.size()) return "content field out of range";
+      if (!ref(f.name) || !ref(f.fallback) || f.templateIndex >= e.templates.size())
+        return "content field out of range";
     }
     for (const CompiledTemplate& t : e.templates) {
       for (const TemplatePart& p : t.parts) {
@@ -429,8 +437,10 @@ class Checker {
     std::vector<uint8_t> depth(n, 0);
     for (size_t i = n; i-- > 0;) {
       const Node& node = d.node(static_cast<NodeId>(i));
-      if (static_cast<uint8_t>(node.type) > static_cast<uint8_t>(Type::Object)) return "constant type invalid";
-      if (!span(node.strOff, node.strLen, d.chars().size()) || !span(node.keyOff, node.keyLen, d.chars().size())) {
+      if (static_cast<uint8_t>(node.type) > static_cast<uint8_t>(Type::Object))
+        return "constant type invalid";
+      if (!span(node.strOff, node.strLen, d.chars().size()) ||
+          !span(node.keyOff, node.keyLen, d.chars().size())) {
         return "constant text out of range";
       }
       uint32_t count = 0;
@@ -461,28 +471,58 @@ class Checker {
         return depth[i] <= 96;
       };
       auto constant = [&](uint32_t c) { return c < p.constants.size(); };
-      if (n.kidsBegin > n.kidsEnd || n.kidsEnd > p.kids.size()) return "condition children out of range";
+      if (n.kidsBegin > n.kidsEnd || n.kidsEnd > p.kids.size())
+        return "condition children out of range";
       for (uint32_t k = n.kidsBegin; k < n.kidsEnd; ++k) {
         if (!child(p.kids[k])) return "condition child invalid";
       }
       bool ok = true;
       switch (n.op) {
-        case CondOp::True: case CondOp::And: case CondOp::Or: case CondOp::Nor: case CondOp::AllOf: case CondOp::All:
+        case CondOp::True:
+        case CondOp::And:
+        case CondOp::Or:
+        case CondOp::Nor:
+        case CondOp::AllOf:
+        case CondOp::All:
           break;
-        case CondOp::Not: ok = n.kidsEnd > n.kidsBegin; break;
-        case CondOp::Field: ok = n.a < p.paths.size() && child(n.b) &&
-                                 span(p.paths[n.a].off, p.paths[n.a].len, p.strings.size()); break;
-        case CondOp::EqConst: case CondOp::Ne: case CondOp::Lt: case CondOp::Lte: case CondOp::Gt: case CondOp::Gte:
-          ok = constant(n.a); break;
-        case CondOp::In: case CondOp::Nin:
-          ok = constant(n.a) && p.constants.type(n.a) == Type::Array; break;
-        case CondOp::Exists: break;
-        case CondOp::TypeIs: ok = n.flag <= static_cast<uint8_t>(ValueKind::Object); break;
-        case CondOp::Regex: ok = n.a < p.regexes.size(); break;
-        case CondOp::NotMatch: case CondOp::Size: case CondOp::ElemMatchValue: case CondOp::ElemMatchCond:
-          ok = child(n.b); break;
-        case CondOp::VersionCmp: ok = span(n.a, n.b, p.strings.size()) && n.flag <= static_cast<uint8_t>(VersionOp::Lte); break;
-        default: ok = false;
+        case CondOp::Not:
+          ok = n.kidsEnd > n.kidsBegin;
+          break;
+        case CondOp::Field:
+          ok = n.a < p.paths.size() && child(n.b) &&
+               span(p.paths[n.a].off, p.paths[n.a].len, p.strings.size());
+          break;
+        case CondOp::EqConst:
+        case CondOp::Ne:
+        case CondOp::Lt:
+        case CondOp::Lte:
+        case CondOp::Gt:
+        case CondOp::Gte:
+          ok = constant(n.a);
+          break;
+        case CondOp::In:
+        case CondOp::Nin:
+          ok = constant(n.a) && p.constants.type(n.a) == Type::Array;
+          break;
+        case CondOp::Exists:
+          break;
+        case CondOp::TypeIs:
+          ok = n.flag <= static_cast<uint8_t>(ValueKind::Object);
+          break;
+        case CondOp::Regex:
+          ok = n.a < p.regexes.size();
+          break;
+        case CondOp::NotMatch:
+        case CondOp::Size:
+        case CondOp::ElemMatchValue:
+        case CondOp::ElemMatchCond:
+          ok = child(n.b);
+          break;
+        case CondOp::VersionCmp:
+          ok = span(n.a, n.b, p.strings.size()) && n.flag <= static_cast<uint8_t>(VersionOp::Lte);
+          break;
+        default:
+          ok = false;
       }
       if (!ok) return "condition node invalid";
     }
@@ -496,11 +536,14 @@ class Checker {
       for (size_t i = 0; i < n; ++i) {
         const RegexInst& inst = r.code[i];
         switch (inst.op) {
-          case RegexOp::Char: case RegexOp::AnyButLine: case RegexOp::Any:
+          case RegexOp::Char:
+          case RegexOp::AnyButLine:
+          case RegexOp::Any:
             if (i + 1 >= n) return "regex program invalid";
             break;
           case RegexOp::Class:
-            if (i + 1 >= n || !span(inst.a, inst.b, r.ranges.size())) return "regex program invalid";
+            if (i + 1 >= n || !span(inst.a, inst.b, r.ranges.size()))
+              return "regex program invalid";
             break;
           case RegexOp::Split:
             if (inst.a >= n || inst.b >= n) return "regex program invalid";
@@ -508,11 +551,16 @@ class Checker {
           case RegexOp::Jump:
             if (inst.a >= n) return "regex program invalid";
             break;
-          case RegexOp::LineStart: case RegexOp::LineEnd: case RegexOp::WordBoundary: case RegexOp::NotWordBoundary:
+          case RegexOp::LineStart:
+          case RegexOp::LineEnd:
+          case RegexOp::WordBoundary:
+          case RegexOp::NotWordBoundary:
             if (i + 1 >= n) return "regex program invalid";
             break;
-          case RegexOp::Match: break;
-          default: return "regex opcode invalid";
+          case RegexOp::Match:
+            break;
+          default:
+            return "regex opcode invalid";
         }
       }
     }

@@ -53,6 +53,8 @@ export interface Engine {
   /** Releases the engine's Wasm memory. Idempotent; later calls return `{ error: 'engine freed' }`. */
   free(): void;
   readonly freed: boolean;
+  /** The compiled binary form for the lean build (full build only). */
+  compiled(): Uint8Array | ErrorResult;
 }
 
 export interface DecideOptions {
@@ -282,3 +284,12 @@ export interface TemplateRequest {
 
 /** `dropped` when a value is missing and there is neither an inline nor a field fallback. */
 export type TemplateResult = { text: string } | { dropped: true };
+
+/** The lean build (`attune/lean`): loads compiled configs, no JSON config compiler. */
+export function loadAttuneLean(options?: LoadOptions): Promise<AttuneLean>;
+
+export interface AttuneLean {
+  /** Loads a compiled config (from `attune compile` or `engine.compiled()`). */
+  load(bytes: Uint8Array | ArrayBuffer): CompileResult;
+  hashBucket(seed: string, id: string): number | ErrorResult;
+}

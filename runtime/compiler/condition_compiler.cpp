@@ -103,7 +103,8 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
     } else if (key == "$not") {
       parts.push_back(withKids(CondOp::Not, {condition(v, at, depth + 1)}));
     } else if (!key.empty() && key[0] == '$') {
-      problem(at, "unknown operator '" + clipped(key) + "' at condition level (expected $and, $or, $nor, " +
+      problem(at, "unknown operator '" + clipped(key) +
+                      "' at condition level (expected $and, $or, $nor, " +
                       "$not or an attribute path)");
     } else {
       if (key.size() > limits_.maxPathBytes) {
@@ -118,12 +119,7 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
       }
       if (!isContextual(key)) readsProfile_ = true;
       if (key == "segments") collectSegmentNames(v);
-      CondPath cp;
-      cp.off = static_cast<uint32_t>(p_.strings.size());
-      cp.len = static_cast<uint32_t>(key.size());
-      p_.strings += key;
-      p_.paths.push_back(cp);
-      uint32_t pathIndexValue = static_cast<uint32_t>(p_.paths.size() - 1);
+      uint32_t pathIndexValue = internPath(key);
       uint32_t matcher = value(v, at, depth + 1);
       parts.push_back(node(CondOp::Field, pathIndexValue, matcher));
     }
@@ -131,6 +127,20 @@ uint32_t ConditionCompiler::condition(const Json& c, const std::string& path, ui
   if (parts.empty()) return node(CondOp::True);
   if (parts.size() == 1) return parts[0];
   return withKids(CondOp::And, parts);
+}
+
+// One entry per distinct path, so the evaluator resolves each path once per visitor.
+uint32_t ConditionCompiler::internPath(const std::string& path) {
+  auto found = pathIndex_.find(path);
+  if (found != pathIndex_.end()) return found->second;
+  CondPath cp;
+  cp.off = static_cast<uint32_t>(p_.strings.size());
+  cp.len = static_cast<uint32_t>(path.size());
+  p_.strings += path;
+  p_.paths.push_back(cp);
+  uint32_t index = static_cast<uint32_t>(p_.paths.size() - 1);
+  pathIndex_.emplace(path, index);
+  return index;
 }
 
 void ConditionCompiler::collectSegmentNames(const Json& v) {

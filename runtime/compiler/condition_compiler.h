@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "condition.h"
@@ -43,11 +44,13 @@ class ConditionCompiler {
   NodeId constant(const Json& v, uint32_t depth);
   void problem(const std::string& path, const std::string& message);
   void collectSegmentNames(const Json& v);
+  uint32_t internPath(const std::string& path);
 
   CondProgram& p_;
   Problems& problems_;
   ConditionLimits limits_;
   std::vector<std::string> segmentRefs_;
+  std::unordered_map<std::string, uint32_t> pathIndex_;
   bool readsProfile_ = false;
   bool ok_ = true;
 };

@@ -14,49 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "allocation_counter.h"
 #include "regex.h"
 
 #ifndef ATTUNE_VECTOR_DIR
 #error "ATTUNE_VECTOR_DIR must point at tests/vectors"
-#endif
-
-// Counting allocator for the scratch-contract test. The definitions are weak so that they
-// can never clash with another test file that replaces operator new; the test first proves
-// that the counter sees allocations and only then relies on it. Sanitizer builds keep their
-// own allocator (and its new/delete mismatch checks for every test in the binary).
-#if defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ATTUNE_REGEX_TEST_SANITIZED 1
-#endif
-#endif
-#if defined(__SANITIZE_ADDRESS__)
-#define ATTUNE_REGEX_TEST_SANITIZED 1
-#endif
-
-namespace {
-std::atomic<bool> gCountAllocations{false};
-std::atomic<uint64_t> gAllocations{0};
-}  // namespace
-
-#ifndef ATTUNE_REGEX_TEST_SANITIZED
-__attribute__((weak)) void* operator new(std::size_t size) {
-  if (gCountAllocations.load(std::memory_order_relaxed)) gAllocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-__attribute__((weak)) void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
-  if (gCountAllocations.load(std::memory_order_relaxed)) gAllocations.fetch_add(1);
-  return std::malloc(size == 0 ? 1 : size);
-}
-__attribute__((weak)) void operator delete(void* p) noexcept {
-  std::free(p);
-}
-__attribute__((weak)) void operator delete(void* p, std::size_t) noexcept {
-  std::free(p);
-}
-__attribute__((weak)) void operator delete(void* p, const std::nothrow_t&) noexcept {
-  std::free(p);
-}
 #endif
 
 namespace {
@@ -583,14 +545,9 @@ TEST_CASE("regex: compiled programs are plain data", "[regex]") {
 }
 
 TEST_CASE("regex: searching does not allocate once scratch is reserved", "[regex]") {
-  // Prove the counting allocator is live in this binary before relying on it.
-  gAllocations = 0;
-  gCountAllocations = true;
-  auto* probe = new std::vector<int>(100);
-  gCountAllocations = false;
-  delete probe;
-  const bool counterLive = gAllocations.load() > 0;
-  if (!counterLive) WARN("operator new is replaced elsewhere; allocation counting skipped");
+  attune_test::AllocationCounter counter;
+  const bool counterLive = attune_test::AllocationCounter::live();
+  if (!counterLive) WARN("sanitizer build: allocation counting skipped");
 
   const char* patterns[] = {"(a|aa)*b", "^(?:[a-z]{2,5}\\d?)+$", "\\bfoo\\b", "(.*a){20}", "é+😀",
                             ""};
@@ -608,26 +565,23 @@ TEST_CASE("regex: searching does not allocate once scratch is reserved", "[regex
   REQUIRE(scratch.capacity() == largest);
   const std::string subjects[] = {std::string(20000, 'a'), "xx FOO yy", "ÉÉ😀", "",
                                   std::string(5000, '\xFF') + "aab"};
-  gAllocations = 0;
-  gCountAllocations = true;
+  counter.start();
   size_t found = 0;
   for (int round = 0; round < 3; ++round)
     for (const RegexProgram& p : programs)
       for (const std::string& s : subjects) found += regexSearch(p, s, scratch) ? 1 : 0;
-  gCountAllocations = false;
-  const uint64_t allocations = gAllocations.load();
+  const uint64_t allocations = counter.stop();
   if (counterLive) CHECK(allocations == 0);
   CHECK(found > 0);
   CHECK(scratch.capacity() == largest);  // reserve() did not grow during searches
 
   // An unreserved scratch still works: it grows on first use.
   RegexScratch fresh;
-  gAllocations = 0;
-  gCountAllocations = true;
+  counter.start();
   const bool freshFound = regexSearch(programs[0], "aab", fresh);
-  gCountAllocations = false;
+  const uint64_t grew = counter.stop();
   CHECK(freshFound);
-  if (counterLive) CHECK(gAllocations.load() > 0);  // the counter does see search-time growth
+  if (counterLive) CHECK(grew > 0);  // the counter does see search-time growth
   CHECK(fresh.capacity() == programs[0].code.size());
 }
 

@@ -1,6 +1,5 @@
 // The compiled binary form: same decisions as the JSON config, and hostile bytes refused.
 #include <catch2/catch.hpp>
-
 #include <random>
 
 #include "config_compiler.h"
@@ -35,7 +34,8 @@ TEST_CASE("serialize: every decision vector decides the same from the binary for
   size_t compared = 0;
   for (NodeId c = cases.node(0).firstChild; c != kNoNode; c = cases.node(c).next) {
     INFO(cases.str(cases.member(c, "name")));
-    attune::CompileResult compiled = attune::compileConfig(attune_test::json(cases, cases.member(c, "config")));
+    attune::CompileResult compiled =
+        attune::compileConfig(attune_test::json(cases, cases.member(c, "config")));
     REQUIRE(compiled.engine);
     std::string blob;
     attune::saveEngine(*compiled.engine, blob);
@@ -54,8 +54,10 @@ TEST_CASE("serialize: every decision vector decides the same from the binary for
   CHECK(compared >= 40);
 }
 
-TEST_CASE("serialize: truncated, foreign and corrupted blobs are refused with a reason", "[serialize]") {
-  attune::CompileResult compiled = attune::compileConfig(R"({"version": 1, "placements": [{"id": "p"}],
+TEST_CASE("serialize: truncated, foreign and corrupted blobs are refused with a reason",
+          "[serialize]") {
+  attune::CompileResult compiled =
+      attune::compileConfig(R"({"version": 1, "placements": [{"id": "p"}],
     "campaigns": [{"id": "c", "placement": "p", "audience": {"a": {"$regex": "^x+$"}, "b": {"$in": [1, 2]}},
     "variants": [{"id": "v", "content": {"en": {"t": "Hi {{name|you}}"}}}]}]})");
   REQUIRE(compiled.engine);
@@ -80,8 +82,10 @@ TEST_CASE("serialize: truncated, foreign and corrupted blobs are refused with a 
   CHECK(error.find("format 9 is not supported") != std::string::npos);
 }
 
-TEST_CASE("serialize: 20,000 resealed random mutations never crash a load or a decision", "[serialize][fuzz]") {
-  attune::CompileResult compiled = attune::compileConfig(R"({"version": 1, "placements": [{"id": "p", "maxItems": 2,
+TEST_CASE("serialize: 20,000 resealed random mutations never crash a load or a decision",
+          "[serialize][fuzz]") {
+  attune::CompileResult compiled =
+      attune::compileConfig(R"({"version": 1, "placements": [{"id": "p", "maxItems": 2,
       "default": {"en": {"t": "d"}}}], "segments": {"s": {"x": {"$gte": 3}}, "t": {"segments": "s"}},
     "exclusiveGroups": [{"id": "g", "segments": ["s", "t"]}],
     "campaigns": [{"id": "c", "placement": "p", "holdout": 0.2, "schedule": {"hours": {"from": "22:00", "to": "06:00"}},

@@ -29,6 +29,18 @@ export function wrapEngine(handle) {
       return callJson(() => engine.decidePageJson(input.json, wantsReasons(options)));
     },
 
+    // The compiled binary form for the lean build (lean.mjs), as a fresh Uint8Array; only
+    // engines compiled from JSON by the full build have it.
+    compiled() {
+      if (!native) return { error: FREED };
+      if (typeof native.compiledView !== 'function') return { error: 'not available in the lean build' };
+      try {
+        return new Uint8Array(native.compiledView());  // copy: the view dies with the next call
+      } catch (e) {
+        return { error: String(e && e.message ? e.message : e) };
+      }
+    },
+
     get freed() {
       return !native;
     },
