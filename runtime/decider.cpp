@@ -51,12 +51,16 @@ bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
   pl.maxBytes = limits_.maxBytes;
   pl.maxDepth = limits_.maxDepth;
   pl.maxNodes = limits_.maxNodes;
-  pl.maxStringBytes = limits_.maxStringBytes;
-  if (!input_.parse(visitorJson, err, pl)) {
-    error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
+  pl.maxNestedStringBytes = limits_.maxStringBytes;
+  bool ok = input_.parse(visitorJson, err, pl);
+  if (!ok) error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
+  if (!ok || !readVisitor(error)) {
+    // Leave an empty context, never a stale one from the previous visitor.
+    ctx_.clear();
+    root_ = ctx_.addObject();
+    evaluator_.cacheRoot(&ctx_, root_);
     return false;
   }
-  if (!readVisitor(error)) return false;
   buildContext();
   evaluator_.cacheRoot(&ctx_, root_);
   computeSegments();

@@ -21,7 +21,9 @@ struct VisitorLimits {
   uint32_t maxDepth = 32;
   uint32_t maxNodes = 20000;
   uint32_t maxIdBytes = 256;
-  // Bounds the work of any regex over a visitor string (see docs/REGEX.md).
+  // Strings inside geo, traits and page: bounds the work of any regex over them (see
+  // docs/REGEX.md). Top-level fields have their own bounds (id, name normalisation,
+  // Accept-Language parsing).
   uint32_t maxStringBytes = 16384;
 };
 

@@ -73,6 +73,10 @@ class JsonParser {
       case '"': {
         std::string_view text;
         if (!string(text)) return false;
+        if (depth >= 2 && text.size() > limits_.maxNestedStringBytes) {
+          return fail("string longer than " + std::to_string(limits_.maxNestedStringBytes) +
+                      " bytes");
+        }
         out = doc_.addString(text);
         return true;
       }
@@ -278,9 +282,6 @@ class JsonParser {
       if (n == 0) return fail("invalid UTF-8 in string");
       scratch_.append(s_.data() + pos_, n);
       pos_ += n;
-    }
-    if (scratch_.size() > limits_.maxStringBytes) {
-      return fail("string longer than " + std::to_string(limits_.maxStringBytes) + " bytes");
     }
     out = scratch_;
     return true;

@@ -37,7 +37,9 @@ struct ParseLimits {
   uint32_t maxDepth = 64;
   uint32_t maxBytes = 1u << 20;  // 1 MiB
   uint32_t maxNodes = 100000;
-  uint32_t maxStringBytes = 0xFFFFFFFFu;  // per string value or key, after unescaping
+  // Per string value nested at least two levels deep ({"a": {"b": "here"}}), after
+  // unescaping: bounds what regexes scan without refusing long top-level fields.
+  uint32_t maxNestedStringBytes = 0xFFFFFFFFu;
 };
 
 struct ParseError {
