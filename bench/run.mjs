@@ -227,6 +227,47 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
       },
     });
   }
+  // Alternatives for crossing the boundary (issue 3 asks to choose by measurement):
+  // the visitor JSON encoded straight into Wasm memory and the result decoded from it, and
+  // the visitor kept inside the engine with one call per placement.
+  if (typeof native.Engine === 'function' && typeof native.Engine.prototype.inputView === 'function') {
+    const encoder = new TextEncoder();
+    const decoder = new TextDecoder();
+    const viaMemory = (engine, json) => {
+      const view = engine.inputView(json.length * 3);
+      const { written } = encoder.encodeInto(json, view);
+      engine.decidePageFromInput(written, false);
+      return decoder.decode(engine.outputView());
+    };
+    engines.push({
+      name: 'attune-wasm memory',
+      note: 'visitor JSON encoded into Wasm memory, result decoded from it, then parsed',
+      prepare() {
+        const engine = new native.Engine(configJson);
+        return {
+          decide: (i) => JSON.parse(viaMemory(engine, visitorJson[i])),
+          choices: (i) => choicesOfPage(JSON.parse(viaMemory(engine, visitorJson[i])), placementIds),
+          dispose: () => engine.delete(),
+        };
+      },
+    });
+    engines.push({
+      name: 'attune-wasm in-engine',
+      note: 'setVisitorJson once, then decideCurrentJson per placement, each parsed',
+      prepare() {
+        const engine = new native.Engine(configJson);
+        const page = (i) => {
+          engine.setVisitorJson(visitorJson[i]);
+          return { decisions: placementIds.map((p) => JSON.parse(engine.decideCurrentJson(p, false))) };
+        };
+        return {
+          decide: page,
+          choices: (i) => choicesOfPage(page(i), placementIds),
+          dispose: () => engine.delete(),
+        };
+      },
+    });
+  }
   return engines;
 }
 

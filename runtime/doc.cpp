@@ -132,15 +132,52 @@ class JsonParser {
       while (pos_ < s_.size() && s_[pos_] >= '0' && s_[pos_] <= '9') ++pos_;
       if (pos_ == digits) return fail("invalid number: digits expected in exponent");
     }
-    // strtod needs a terminated buffer; numbers longer than this are not meaningful doubles.
-    char buf[64];
-    size_t len = pos_ - start;
-    if (len >= sizeof buf) return fail("number literal longer than 63 characters");
-    std::memcpy(buf, s_.data() + start, len);
-    buf[len] = 0;
-    double v = std::strtod(buf, nullptr);
+    double v;
+    if (!fastNumber(s_.substr(start, pos_ - start), v)) {
+      // strtod needs a terminated buffer; numbers longer than this are not meaningful doubles.
+      char buf[64];
+      size_t len = pos_ - start;
+      if (len >= sizeof buf) return fail("number literal longer than 63 characters");
+      std::memcpy(buf, s_.data() + start, len);
+      buf[len] = 0;
+      v = std::strtod(buf, nullptr);
+    }
     if (!std::isfinite(v)) return fail("number out of range");
     out = doc_.addNumber(v);
+    return true;
+  }
+
+  // Clinger's fast path: with at most 15 significant digits and a decimal exponent within
+  // ±22, mantissa and power of ten are exact doubles, so one multiplication or division
+  // rounds correctly. It covers nearly every number a visitor carries, and avoids strtod,
+  // whose long-double arithmetic is emulated in software in Wasm.
+  static bool fastNumber(std::string_view text, double& out) {
+    static const double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    size_t i = 0;
+    bool negative = text[0] == '-';
+    if (negative) ++i;
+    uint64_t mantissa = 0;
+    int digits = 0, exponent = 0;
+    for (; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+      if (mantissa || text[i] != '0') ++digits;
+      mantissa = mantissa * 10 + static_cast<uint64_t>(text[i] - '0');
+      if (digits > 15) return false;
+    }
+    if (i < text.size() && text[i] == '.') {
+      for (++i; i < text.size() && text[i] >= '0' && text[i] <= '9'; ++i) {
+        if (mantissa || text[i] != '0') ++digits;
+        mantissa = mantissa * 10 + static_cast<uint64_t>(text[i] - '0');
+        --exponent;
+        if (digits > 15) return false;
+      }
+    }
+    if (i < text.size()) return false;  // an exponent part: leave it to strtod
+    if (exponent < -22) return false;
+    double v = static_cast<double>(mantissa);
+    v = exponent < 0 ? v / kPow10[-exponent] : v;
+    out = negative ? -v : v;
     return true;
   }
 

@@ -1,7 +1,5 @@
 #include "hash.h"
 
-#include <cstdio>
-
 #include "utf8.h"
 
 namespace attune {
@@ -41,9 +39,13 @@ uint32_t fnv1a32Utf16(std::initializer_list<std::string_view> parts) {
 
 double hashBucket(std::string_view seed, std::string_view id, std::string_view seedSuffix) {
   uint32_t inner = fnv1a32Utf16({seed, seedSuffix, id});
-  char digits[16];
-  int n = std::snprintf(digits, sizeof digits, "%u", inner);
-  uint32_t outer = fnv1a32Utf16({std::string_view(digits, static_cast<size_t>(n))});
+  char digits[10];  // String(inner), written backwards from the end
+  size_t n = 0;
+  do {
+    digits[sizeof digits - 1 - n++] = static_cast<char>('0' + inner % 10);
+    inner /= 10;
+  } while (inner);
+  uint32_t outer = fnv1a32Utf16({std::string_view(digits + sizeof digits - n, n)});
   return static_cast<double>(outer % 10000u) / 10000.0;
 }
 

@@ -22,9 +22,9 @@ export async function loadAttuneLean(options = {}) {
       try {
         engine = new native.Engine(bytes);
         if (engine.ok()) return { ok: true, engine: wrapEngine(engine) };
-        const message = engine.error();
+        const errors = JSON.parse(engine.errorsJson());
         engine.delete();
-        return { ok: false, errors: [{ path: '', message }] };
+        return { ok: false, errors };
       } catch (e) {
         try {
           if (engine) engine.delete();

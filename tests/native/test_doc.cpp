@@ -35,6 +35,11 @@ TEST_CASE("doc: round trips compact JSON", "[doc]") {
   CHECK(roundTrip("\"\\u00e9\\ud83d\\ude00\\n\"") == "\"é😀\\n\"");
   CHECK(roundTrip("0.1") == "0.1");
   CHECK(roundTrip("123456789012") == "123456789012");
+  // Fast path and strtod agree: exact decimals, negative zero, long mantissas, exponents.
+  CHECK(roundTrip("[-0,0.1,0.3,-12.5,140.98,123456789012345,1234567890123456789,1.5e3,1e-7]") ==
+        "[0,0.1,0.3,-12.5,140.98,123456789012345,1234567890123456800,1500,1e-7]");
+  CHECK(roundTrip("0.000000000000000000001") == "1e-21");
+  CHECK(roundTrip("9007199254740993") == "9007199254740992");
 }
 
 TEST_CASE("doc: lone surrogate escapes become U+FFFD", "[doc][utf8]") {

@@ -1,0 +1,118 @@
+// The JS-facing engine object shared by the full and lean builds: the compiled Engine, its
+// Decider, and the buffers that carry JSON across the boundary. Glue only; decisions are
+// the core's.
+#pragma once
+
+#include <emscripten/bind.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+
+#include "decider.h"
+#include "problem.h"
+#include "serialize.h"
+
+class EngineHandle {
+ public:
+  // `engine` is null when the config did not compile (problems) or load (loadError).
+  EngineHandle(std::unique_ptr<attune::Engine> engine, attune::Problems problems)
+      : problems_(std::move(problems)), engine_(std::move(engine)) {
+    if (engine_) decider_ = std::make_unique<attune::Decider>(*engine_);
+  }
+
+  bool ok() const { return engine_ != nullptr; }
+
+  std::string errorsJson() const {
+    std::string out;
+    attune::writeProblemsJson(problems_, out);
+    return out;
+  }
+
+  std::string decideJson(const std::string& placement, const std::string& visitorJson,
+                         bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    decider_->decideJson(placement, visitorJson, reasons, out_);
+    return out_;
+  }
+
+  std::string decidePageJson(const std::string& visitorJson, bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    decider_->decidePageJson(visitorJson, reasons, out_);
+    return out_;
+  }
+
+  // Crossing through Wasm memory instead of Embind strings: JS encodes the visitor JSON
+  // straight into inputView(n), calls decidePageFromInput(n) and decodes outputView().
+  emscripten::val inputView(uint32_t size) {
+    input_.resize(size);
+    return view(input_);
+  }
+  uint32_t decidePageFromInput(uint32_t length, bool reasons) {
+    out_.clear();
+    if (!decider_) {
+      out_ = kNoEngine;
+    } else {
+      std::string_view visitor(input_.data(), std::min<size_t>(length, input_.size()));
+      decider_->decidePageJson(visitor, reasons, out_);
+    }
+    return static_cast<uint32_t>(out_.size());
+  }
+  emscripten::val outputView() { return view(out_); }
+
+  // The visitor kept inside the engine: set once, then decide placements one by one
+  // (measured in the benchmark as an alternative to one page call).
+  std::string setVisitorJson(const std::string& visitorJson) {
+    std::string error;
+    if (!decider_) return kNoEngine;
+    return decider_->setVisitor(visitorJson, error) ? std::string() : error;
+  }
+  std::string decideCurrentJson(const std::string& placement, bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    uint32_t index = engine_->findPlacement(placement);
+    if (index == attune::kNone) return "{\"error\":\"unknown placement\"}";
+    decider_->writeDecision(index, reasons, out_);
+    return out_;
+  }
+
+  // The compiled binary form (for the lean build) as a view; JS copies it before the next
+  // call.
+  emscripten::val compiledView() {
+    binary_.clear();
+    if (engine_) attune::saveEngine(*engine_, binary_);
+    return view(binary_);
+  }
+
+ private:
+  static constexpr const char* kNoEngine = "{\"error\":\"the config did not compile or load\"}";
+
+  static emscripten::val view(const std::string& bytes) {
+    return emscripten::val(emscripten::typed_memory_view(
+        bytes.size(), reinterpret_cast<const uint8_t*>(bytes.data())));
+  }
+
+  attune::Problems problems_;
+  std::unique_ptr<attune::Engine> engine_;
+  std::unique_ptr<attune::Decider> decider_;
+  std::string out_;
+  std::string input_;
+  std::string binary_;
+};
+
+// Registers the methods both builds share on `Engine`.
+template <class Class>
+void registerEngineMethods(Class& engine) {
+  engine.function("ok", &EngineHandle::ok)
+      .function("errorsJson", &EngineHandle::errorsJson)
+      .function("decideJson", &EngineHandle::decideJson)
+      .function("decidePageJson", &EngineHandle::decidePageJson)
+      .function("inputView", &EngineHandle::inputView)
+      .function("decidePageFromInput", &EngineHandle::decidePageFromInput)
+      .function("outputView", &EngineHandle::outputView)
+      .function("setVisitorJson", &EngineHandle::setVisitorJson)
+      .function("decideCurrentJson", &EngineHandle::decideCurrentJson)
+      .function("compiledView", &EngineHandle::compiledView);
+}
