@@ -12,6 +12,47 @@
 #include "decider.h"
 #include "problem.h"
 #include "serialize.h"
+#include "state_blob.h"
+#include "visitor_io.h"
+
+// One visitor's durable state (id, consent record, profile) on the JS side.
+class VisitorHandle {
+ public:
+  std::string id() const { return state.visitorId; }
+  void setId(const std::string& id) { state.visitorId = id.substr(0, 256); }
+
+  // The state blob as a view; JS copies it before the next call.
+  emscripten::val stateView() {
+    bytes_.clear();
+    attune::encodeState(state, bytes_);
+    return emscripten::val(emscripten::typed_memory_view(
+        bytes_.size(), reinterpret_cast<const uint8_t*>(bytes_.data())));
+  }
+  // Embind hands a Uint8Array over as the bytes of a std::string.
+  std::string loadState(const std::string& bytes) {
+    return report(attune::decodeState(bytes, state));
+  }
+  std::string cookieText(uint32_t maxBytes) {
+    std::string out;
+    attune::encodeCookie(state, maxBytes, out);
+    return out;
+  }
+  std::string loadCookie(const std::string& text) {
+    return report(attune::decodeCookie(text, state));
+  }
+  void forget() { state.profile = attune::Profile(); }
+
+  attune::VisitorState state;
+  attune::Doc scratch;
+
+ private:
+  static std::string report(const attune::LoadReport& r) {
+    std::string out;
+    attune::writeLoadReportJson(r, out);
+    return out;
+  }
+  std::string bytes_;
+};
 
 class EngineHandle {
  public:
@@ -78,6 +119,53 @@ class EngineHandle {
     return out_;
   }
 
+  // With a stored visitor: its profile feeds the context, its id the bucketing.
+  std::string trackJson(VisitorHandle& visitor, const std::string& type,
+                        const std::string& propsJson, double nowMs) {
+    if (!engine_) return "the config did not compile or load";
+    std::string error;
+    return attune::trackJson(visitor.state, *engine_, consent_, type, propsJson, nowMs,
+                             visitor.scratch, error)
+               ? std::string()
+               : error;
+  }
+  std::string decidePageForJson(VisitorHandle& visitor, const std::string& contextJson,
+                                bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    decider_->attach(&visitor.state);
+    decider_->decidePageJson(contextJson, reasons, out_);
+    decider_->attach(nullptr);
+    return out_;
+  }
+  std::string decideForJson(VisitorHandle& visitor, const std::string& placement,
+                            const std::string& contextJson, bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    decider_->attach(&visitor.state);
+    decider_->decideJson(placement, contextJson, reasons, out_);
+    decider_->attach(nullptr);
+    return out_;
+  }
+  std::string profileJson(VisitorHandle& visitor, double nowMs) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    std::string context = "{\"now\":";
+    attune::writeJsonNumber(nowMs, context);
+    context += '}';
+    std::string error;
+    decider_->attach(&visitor.state);
+    if (decider_->setVisitor(context, error)) {
+      decider_->writeProfileJson(out_);
+    } else {
+      out_ = "{\"error\":";
+      attune::writeJsonString(error, out_);
+      out_ += '}';
+    }
+    decider_->attach(nullptr);
+    return out_;
+  }
+
   // The compiled binary form (for the lean build) as a view; JS copies it before the next
   // call.
   emscripten::val compiledView() {
@@ -95,6 +183,7 @@ class EngineHandle {
   }
 
   attune::Problems problems_;
+  attune::ConsentGate consent_;
   std::unique_ptr<attune::Engine> engine_;
   std::unique_ptr<attune::Decider> decider_;
   std::string out_;
@@ -102,9 +191,22 @@ class EngineHandle {
   std::string binary_;
 };
 
-// Registers the methods both builds share on `Engine`.
+// Registers the classes and methods both builds share.
 template <class Class>
 void registerEngineMethods(Class& engine) {
+  emscripten::class_<VisitorHandle>("Visitor")
+      .constructor<>()
+      .function("id", &VisitorHandle::id)
+      .function("setId", &VisitorHandle::setId)
+      .function("stateView", &VisitorHandle::stateView)
+      .function("loadState", &VisitorHandle::loadState)
+      .function("cookieText", &VisitorHandle::cookieText)
+      .function("loadCookie", &VisitorHandle::loadCookie)
+      .function("forget", &VisitorHandle::forget);
+  engine.function("trackJson", &EngineHandle::trackJson)
+      .function("decidePageForJson", &EngineHandle::decidePageForJson)
+      .function("decideForJson", &EngineHandle::decideForJson)
+      .function("profileJson", &EngineHandle::profileJson);
   engine.function("ok", &EngineHandle::ok)
       .function("errorsJson", &EngineHandle::errorsJson)
       .function("decideJson", &EngineHandle::decideJson)

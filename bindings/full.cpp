@@ -26,6 +26,9 @@ std::string negotiateLocale(const std::string& request) {
 std::string renderTemplate(const std::string& request) {
   return attune::renderTemplateJson(request);
 }
+std::string simulate(const std::string& request) {
+  return attune::simulateJson(request);
+}
 double hashBucket(const std::string& seed, const std::string& id) {
   return attune::hashBucket(seed, id);
 }
@@ -42,6 +45,7 @@ EMSCRIPTEN_BINDINGS(attune) {
   emscripten::function("evalConditionJson", &evalCondition);
   emscripten::function("negotiateLocaleJson", &negotiateLocale);
   emscripten::function("renderTemplateJson", &renderTemplate);
+  emscripten::function("simulateJson", &simulate);
   emscripten::function("hashBucket", &hashBucket);
   emscripten::function("version", &version);
 }

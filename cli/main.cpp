@@ -18,6 +18,9 @@ const char kUsage[] =
     "  attune decide CONFIG.json|CONFIG.bin VISITOR.json [--reasons] [--placement ID]\n"
     "                                           the page decision (or one placement) as JSON\n"
     "  attune compile CONFIG.json -o OUT.bin    the binary form the lean Wasm build loads\n"
+    "  attune simulate CONFIG.json STEPS.jsonl [--visitor VISITOR.json] [--consent CONSENT.json]\n"
+    "                                           replays a timeline (one step per line: track,\n"
+    "                                           decide, profile, reload) and prints each result\n"
     "  attune eval                              JSON Lines on stdin: {\"condition\", "
     "\"attributes\"}\n"
     "                                           → one line each: true, false or {\"error\"}\n";
@@ -196,10 +199,79 @@ int eval() {
 
 }  // namespace
 
+int simulate(int argc, char** argv) {
+  const char* files[2] = {nullptr, nullptr};
+  const char* visitorFile = nullptr;
+  const char* consentFile = nullptr;
+  int positional = 0;
+  for (int i = 2; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--visitor") == 0 && i + 1 < argc) {
+      visitorFile = argv[++i];
+    } else if (std::strcmp(argv[i], "--consent") == 0 && i + 1 < argc) {
+      consentFile = argv[++i];
+    } else if (positional < 2) {
+      files[positional++] = argv[i];
+    } else {
+      std::fputs(kUsage, stderr);
+      return 2;
+    }
+  }
+  if (positional != 2) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string config, steps, visitor, consent;
+  if (!readFile(files[0], config) || !readFile(files[1], steps) ||
+      (visitorFile && !readFile(visitorFile, visitor)) ||
+      (consentFile && !readFile(consentFile, consent))) {
+    std::fprintf(stderr, "cannot read an input file\n");
+    return 2;
+  }
+  if (visitor.empty()) visitor = "{}";
+  if (consent.empty()) consent = "{}";
+  std::string request = "{\"config\":" + config + ",\"visitor\":" + visitor +
+                        ",\"consent\":" + consent + ",\"steps\":[";
+  size_t start = 0;
+  bool first = true;
+  while (start < steps.size()) {
+    size_t end = steps.find('\n', start);
+    if (end == std::string::npos) end = steps.size();
+    std::string_view line(steps.data() + start, end - start);
+    start = end + 1;
+    if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+    if (!first) request += ',';
+    first = false;
+    request.append(line.data(), line.size());
+  }
+  request += "]}";
+  std::string answer = attune::simulateJson(request);
+  attune::Doc doc;
+  attune::ParseError err;
+  attune::ParseLimits limits;
+  limits.maxBytes = 1u << 30;
+  limits.maxNodes = 0xFFFFFFFFu;
+  if (!doc.parse(answer, err, limits) || doc.member(0, "error") != attune::kNoNode) {
+    std::fprintf(stderr, "%s\n", answer.c_str());
+    return 1;
+  }
+  attune::NodeId results = doc.member(0, "steps");
+  for (attune::NodeId r = doc.node(results).firstChild; r != attune::kNoNode;
+       r = doc.node(r).next) {
+    std::string line;
+    doc.write(r, line);
+    std::printf("%s\n", line.c_str());
+  }
+  std::printf("{\"stateBytes\":%.0f,\"cookieBytes\":%.0f}\n",
+              doc.node(doc.member(0, "stateBytes")).number,
+              doc.node(doc.member(0, "cookieBytes")).number);
+  return 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "validate") == 0) return validate(argv[2]);
   if (argc >= 2 && std::strcmp(argv[1], "decide") == 0) return decide(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) return compile(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "simulate") == 0) return simulate(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "eval") == 0) return eval();
   std::fputs(kUsage, stderr);
   return 2;

@@ -99,7 +99,9 @@ bool Decider::readVisitor(std::string& error) {
     return false;
   }
   NodeId id = input_.member(0, "id");
-  visitorId_ = id == kNoNode ? std::string_view() : input_.str(id);
+  visitorId_ = id != kNoNode ? input_.str(id)
+               : state_      ? std::string_view(state_->visitorId)
+                             : std::string_view();
   if (visitorId_.size() > limits_.maxIdBytes) {
     error = "visitor.id: longer than " + std::to_string(limits_.maxIdBytes) + " bytes";
     return false;
@@ -182,8 +184,41 @@ void Decider::buildContext() {
     NodeId n = input_.member(0, key);
     if (n != kNoNode) ctx_.append(root_, ctx_.copyFrom(input_, n), key);
   }
+  NodeId declared = ctx_.path(root_, "traits.interests");
+  if (declared != kNoNode && ctx_.type(declared) != Type::Array) declared = kNoNode;
+  writeProfileContext(profile(), engine_.profileSettings, consent_, nowMs_, declared, ctx_, root_);
   segmentsNode_ = ctx_.addArray();
   ctx_.append(root_, segmentsNode_, "segments");
+}
+
+void Decider::writeProfileJson(std::string& out) const {
+  static const char* const kProfileKeys[] = {
+      "interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"};
+  out += '{';
+  bool first = true;
+  for (const char* key : kProfileKeys) {
+    NodeId n = ctx_.member(root_, key);
+    if (n == kNoNode) continue;
+    if (!first) out += ',';
+    first = false;
+    writeJsonString(key, out);
+    out += ':';
+    ctx_.write(n, out);
+  }
+  out += '}';
+}
+
+const Profile& Decider::profile() const {
+  static const Profile kEmpty;
+  return state_ ? state_->profile : kEmpty;
+}
+
+bool Decider::triggerOpen(const CampaignDef& c) const {
+  if (!c.hasTrigger) return true;
+  TriggerSpec spec{engine_.str(c.triggerEvent), engine_.str(c.triggerCategory)};
+  double at = triggerEventMs(profile(), engine_.profileSettings, spec, nowMs_, utcOffsetMinutes_,
+                             ctx_, root_);
+  return at > 0 && nowMs_ >= at && nowMs_ < at + c.triggerWithinMs;
 }
 
 void Decider::computeSegments() {
@@ -300,6 +335,10 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
     }
     if (!scheduleOpen(c)) {
       reason(c, "skipped", "schedule");
+      continue;
+    }
+    if (!triggerOpen(c)) {
+      reason(c, "skipped", "trigger");
       continue;
     }
     if (c.audience != kNone && !evaluator_.test(c.audience, ctx_, root_)) {

@@ -13,6 +13,8 @@
 #include "doc.h"
 #include "engine.h"
 #include "locale_negotiation.h"
+#include "profile.h"
+#include "state_blob.h"
 
 namespace attune {
 
@@ -31,6 +33,13 @@ class Decider {
  public:
   explicit Decider(const Engine& engine, VisitorLimits limits = {});
 
+  // The stored state of the visitor being decided for: its profile feeds the context and
+  // triggers, its id is used when the input carries none. nullptr (the default): an
+  // anonymous visitor with an empty profile. The state must outlive the decisions.
+  void attach(const VisitorState* state) { state_ = state; }
+  // The purposes in force (SPEC §7); the consent issue derives them.
+  void setConsent(const ConsentGate& consent) { consent_ = consent; }
+
   // Parses and checks the visitor input (docs/FORMATS.md) and builds the context. On bad
   // input returns false and a message naming the field.
   bool setVisitor(std::string_view visitorJson, std::string& error);
@@ -45,6 +54,10 @@ class Decider {
   void decideJson(std::string_view placementId, std::string_view visitorJson, bool reasons,
                   std::string& out);
 
+  // The profile part of the current context (interests … lifecycle), as a JSON object: the
+  // read-only view hosts show for debugging.
+  void writeProfileJson(std::string& out) const;
+
   const Doc& context() const { return ctx_; }
   NodeId contextRoot() const { return root_; }
 
@@ -53,6 +66,8 @@ class Decider {
   void buildContext();
   void computeSegments();
   bool scheduleOpen(const CampaignDef& c) const;
+  bool triggerOpen(const CampaignDef& c) const;
+  const Profile& profile() const;
   // Renders content set `set` into contentJson_; false when a field misses a value and has
   // no fallback (the variant is dropped). Sets `locale` to the locale used.
   bool renderContent(uint32_t set, uint32_t& locale, std::string& missingField);
@@ -65,6 +80,9 @@ class Decider {
   std::vector<std::string_view> pageLocales_;     // Engine::locales as views
   std::vector<std::string_view> contentLocales_;  // Engine::contentLocales tags as views
   std::vector<bool> contentRtl_;                  // their text direction
+
+  const VisitorState* state_ = nullptr;
+  ConsentGate consent_;
 
   // Per visitor.
   Doc input_;

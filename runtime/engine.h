@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "condition.h"
+#include "profile.h"
 #include "template.h"
 
 namespace attune {
@@ -50,6 +51,10 @@ struct CampaignDef {
   double holdout = 0;
   uint32_t firstVariant = 0;
   uint32_t variantCount = 0;
+  bool hasTrigger = false;
+  StrRef triggerEvent;     // welcome, cart_abandoned, birthday, lapsed_return, purchase, a type
+  StrRef triggerCategory;  // purchase only; empty: any
+  double triggerWithinMs = 0;
 };
 
 struct VariantDef {
@@ -101,6 +106,7 @@ struct Engine {
   std::vector<SegmentDef> segments;  // in evaluation order (dependencies first)
   uint32_t groupCount = 0;
   CondProgram conditions;
+  ProfileSettings profileSettings;
 
   std::string_view str(StrRef r) const { return std::string_view(strings).substr(r.off, r.len); }
   uint32_t findPlacement(std::string_view id) const;

@@ -111,4 +111,35 @@ bool parseClock(std::string_view s, int& minutes) {
   return true;
 }
 
+bool parseDuration(std::string_view s, double& ms) {
+  if (s.size() < 2 || s.size() > 12) return false;
+  double n = 0;
+  for (size_t i = 0; i + 1 < s.size(); ++i) {
+    if (s[i] < '0' || s[i] > '9') return false;
+    n = n * 10 + (s[i] - '0');
+  }
+  double unit;
+  switch (s.back()) {
+    case 's':
+      unit = 1000.0;
+      break;
+    case 'm':
+      unit = 60000.0;
+      break;
+    case 'h':
+      unit = 3600000.0;
+      break;
+    case 'd':
+      unit = 86400000.0;
+      break;
+    case 'w':
+      unit = 7 * 86400000.0;
+      break;
+    default:
+      return false;
+  }
+  ms = n * unit;
+  return n > 0 && ms <= 3650 * 86400000.0;
+}
+
 }  // namespace attune

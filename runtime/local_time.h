@@ -23,4 +23,8 @@ LocalTime localTime(double epochMs, int utcOffsetMinutes);
 // "HH:MM" (00:00–24:00) → minutes of the day.
 bool parseClock(std::string_view text, int& minutes);
 
+// A duration: a positive whole number and a unit, s m h d w ("30m", "14d"), at most
+// 10 years. Returns milliseconds.
+bool parseDuration(std::string_view text, double& ms);
+
 }  // namespace attune

@@ -158,6 +158,10 @@ void writePayload(const Engine& e, Writer& w) {
     w.f64(c.holdout);
     w.u32(c.firstVariant);
     w.u32(c.variantCount);
+    w.u8(c.hasTrigger);
+    w.ref(c.triggerEvent);
+    w.ref(c.triggerCategory);
+    w.f64(c.triggerWithinMs);
   });
   w.list(e.candidates, [&](uint32_t c) { w.u32(c); });
   w.list(e.variants, [&](const VariantDef& v) {
@@ -242,6 +246,16 @@ void writePayload(const Engine& e, Writer& w) {
     w.u8(r.caseInsensitive);
     w.u8(r.anchoredStart);
   });
+  const ProfileSettings& ps = e.profileSettings;
+  for (double v :
+       {ps.interestHalfLifeMs, ps.sessionTimeoutMs, ps.cartAbandonAfterMs, ps.lapsedReturnAfterDays,
+        ps.lifecycleActiveDays, ps.lifecycleLapsedDays, ps.viewWeight, ps.purchaseWeight}) {
+    w.f64(v);
+  }
+  for (const double* table : {ps.rfmRecencyDays, ps.rfmFrequency, ps.rfmMonetary}) {
+    for (int i = 0; i < 4; ++i) w.f64(table[i]);
+  }
+  w.list(ps.sensitiveInterests, [&](const std::string& key) { w.bytes(key); });
 }
 
 void readPayload(Reader& r, Engine& e) {
@@ -256,7 +270,7 @@ void readPayload(Reader& r, Engine& e) {
     p.firstCandidate = r.u32();
     p.candidateCount = r.u32();
   });
-  r.list(e.campaigns, 44, [&](CampaignDef& c) {
+  r.list(e.campaigns, 57, [&](CampaignDef& c) {
     c.id = r.ref();
     c.placement = r.u32();
     c.priority = r.f64();
@@ -271,6 +285,10 @@ void readPayload(Reader& r, Engine& e) {
     c.holdout = r.f64();
     c.firstVariant = r.u32();
     c.variantCount = r.u32();
+    c.hasTrigger = r.u8() != 0;
+    c.triggerEvent = r.ref();
+    c.triggerCategory = r.ref();
+    c.triggerWithinMs = r.f64();
   });
   r.list(e.candidates, 1, [&](uint32_t& c) { c = r.u32(); });
   r.list(e.variants, 19, [&](VariantDef& v) {
@@ -355,6 +373,16 @@ void readPayload(Reader& r, Engine& e) {
     rp.caseInsensitive = r.u8() != 0;
     rp.anchoredStart = r.u8() != 0;
   });
+  ProfileSettings& ps = e.profileSettings;
+  for (double* v : {&ps.interestHalfLifeMs, &ps.sessionTimeoutMs, &ps.cartAbandonAfterMs,
+                    &ps.lapsedReturnAfterDays, &ps.lifecycleActiveDays, &ps.lifecycleLapsedDays,
+                    &ps.viewWeight, &ps.purchaseWeight}) {
+    *v = r.f64();
+  }
+  for (double* table : {ps.rfmRecencyDays, ps.rfmFrequency, ps.rfmMonetary}) {
+    for (int i = 0; i < 4; ++i) table[i] = r.f64();
+  }
+  r.list(ps.sensitiveInterests, 1, [&](std::string& key) { r.bytes(key); });
 }
 
 // Every index and range of a loaded engine, checked before anything dereferences it.
@@ -385,6 +413,9 @@ class Checker {
       if (c.variantCount == 0 || !span(c.firstVariant, c.variantCount, e.variants.size()))
         return "campaign variants out of range";
       if (!(c.holdout >= 0 && c.holdout < 1)) return "campaign holdout out of range";
+      if (!ref(c.triggerEvent) || !ref(c.triggerCategory)) return "campaign trigger out of range";
+      if (c.hasTrigger && !(c.triggerWithinMs > 0 && c.triggerWithinMs < 1e13))
+        return "campaign trigger window out of range";
       if (c.schedule.daysMask > 0x7F || c.schedule.fromMinute < -1 ||
           c.schedule.fromMinute > 1440 || c.schedule.toMinute < -1 || c.schedule.toMinute > 1440) {
         return "campaign schedule out of range";
@@ -420,6 +451,22 @@ class Checker {
       if (s.group != kNone && s.group >= e.groupCount) return "segment group out of range";
     }
     if (e.groupCount > e.segments.size()) return "too many exclusive groups";
+    const ProfileSettings& ps = e.profileSettings;
+    for (double v : {ps.interestHalfLifeMs, ps.sessionTimeoutMs, ps.cartAbandonAfterMs,
+                     ps.lapsedReturnAfterDays, ps.lifecycleActiveDays, ps.lifecycleLapsedDays}) {
+      if (!(v > 0 && v < 1e13)) return "behaviour settings out of range";
+    }
+    for (double v : {ps.viewWeight, ps.purchaseWeight}) {
+      if (!(v >= 0 && v <= 1000)) return "interest weights out of range";
+    }
+    for (const double* table : {ps.rfmRecencyDays, ps.rfmFrequency, ps.rfmMonetary}) {
+      for (int i = 0; i < 4; ++i) {
+        if (!(table[i] >= 0 && table[i] < 1e15)) return "RFM thresholds out of range";
+      }
+    }
+    if (!std::is_sorted(ps.sensitiveInterests.begin(), ps.sensitiveInterests.end())) {
+      return "sensitive interests not sorted";
+    }
     if (const char* why = constants()) return why;
     if (const char* why = conditions()) return why;
     return regexes();

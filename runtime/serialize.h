@@ -13,7 +13,7 @@
 
 namespace attune {
 
-constexpr uint16_t kBinaryFormatVersion = 1;
+constexpr uint16_t kBinaryFormatVersion = 2;  // 2: triggers and behaviour settings
 
 void saveEngine(const Engine& engine, std::string& out);
 

@@ -68,6 +68,14 @@ function wrapModule(native) {
       return callJson(() => native.renderTemplateJson(input.json));
     },
 
+    // Replays a visitor timeline (docs/FORMATS.md, tools: simulateJson): profile, triggers
+    // and state round trips, the same code on every host.
+    simulate(request) {
+      const input = toJson(request, 'request');
+      if (input.error) return { error: input.error };
+      return callJson(() => native.simulateJson(input.json));
+    },
+
     hashBucket(seed, id) {
       if (typeof seed !== 'string') return { error: 'seed: must be a string' };
       if (typeof id !== 'string') return { error: 'id: must be a string' };
@@ -102,3 +110,5 @@ function deleteQuietly(engine) {
     // Already unusable; nothing else to release.
   }
 }
+
+export { createAttune } from './runtime.mjs';

@@ -100,6 +100,10 @@ class ConfigCompiler {
   uint32_t content(const Json& c, const std::string& path);
   void checkSegmentRefs(const std::vector<std::string>& refs, const std::string& path);
   void orderCandidates();
+  void behaviorSettings(const Json& root);
+  bool duration(const Json& v, const std::string& path, double& ms);
+  void thresholds(const Json& v, const std::string& path, double (&out)[4]);
+  void trigger(const Json& t, const std::string& path, CampaignDef& def);
 
   ConfigLimits limits_;
   Problems& problems_;
@@ -157,8 +161,9 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
     return nullptr;
   }
   checkKeys(root, "",
-            {"version", "defaultLocale", "placements", "segments", "exclusiveGroups", "campaigns"},
-            {"caps", "sensitiveInterests", "interestHalfLife", "consent", "rfm"});
+            {"version", "defaultLocale", "placements", "segments", "exclusiveGroups", "campaigns",
+             "interestHalfLife", "sensitiveInterests", "behavior"},
+            {"caps", "consent"});
   if (!root.contains("version")) {
     problem("version", "is required (the schema version, currently 1)");
   } else if (!root["version"].is_number_integer() && !root["version"].is_number_unsigned()) {
@@ -178,6 +183,7 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
   engine_->defaultLocale = store(defaultLocale_);
   allLocales_.insert(defaultLocale_);
 
+  behaviorSettings(root);
   if (root.contains("placements")) placements(root["placements"]);
   Json noGroups = Json::array();
   if (root.contains("segments") || root.contains("exclusiveGroups")) {
@@ -383,8 +389,9 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
     return;
   }
   checkKeys(c, at,
-            {"id", "placement", "priority", "audience", "schedule", "seed", "holdout", "variants"},
-            {"trigger", "caps", "consent", "cooldownAfterDismiss", "fatigue"});
+            {"id", "placement", "priority", "audience", "schedule", "seed", "holdout", "variants",
+             "trigger"},
+            {"caps", "consent", "cooldownAfterDismiss", "fatigue"});
   CampaignDef def;
   std::string name;
   if (!c.contains("id")) {
@@ -416,6 +423,7 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
   }
   if (c.contains("schedule"))
     def.hasSchedule = schedule(c["schedule"], at + ".schedule", def.schedule);
+  if (c.contains("trigger")) trigger(c["trigger"], at + ".trigger", def);
   std::string seed = name;
   if (c.contains("seed")) id(c["seed"], at + ".seed", seed);
   def.seed = store(seed);
@@ -667,6 +675,170 @@ uint32_t ConfigCompiler::content(const Json& c, const std::string& at) {
   }
   engine_->contentSets.push_back(set);
   return index;
+}
+
+bool ConfigCompiler::duration(const Json& v, const std::string& path, double& ms) {
+  if (!v.is_string() || !parseDuration(v.get_ref<const std::string&>(), ms)) {
+    problem(path,
+            "must be a duration such as \"30m\", \"12h\", \"14d\" or \"2w\" (at most 10 years)");
+    return false;
+  }
+  return true;
+}
+
+void ConfigCompiler::thresholds(const Json& v, const std::string& path, double (&out)[4]) {
+  bool ok = v.is_array() && v.size() == 4;
+  for (size_t i = 0; ok && i < 4; ++i) {
+    ok = v[i].is_number() && v[i].get<double>() >= 0 &&
+         (i == 0 || v[i].get<double>() > v[i - 1].get<double>());
+  }
+  if (!ok) {
+    problem(path, "must be four increasing non-negative numbers (the edges of scores 2 to 5)");
+    return;
+  }
+  for (size_t i = 0; i < 4; ++i) out[i] = v[i].get<double>();
+}
+
+void ConfigCompiler::behaviorSettings(const Json& root) {
+  ProfileSettings& s = engine_->profileSettings;
+  if (root.contains("interestHalfLife"))
+    duration(root["interestHalfLife"], "interestHalfLife", s.interestHalfLifeMs);
+  if (root.contains("sensitiveInterests")) {
+    const Json& list = root["sensitiveInterests"];
+    if (!list.is_array() || list.size() > 256) {
+      problem("sensitiveInterests", "must be an array of at most 256 interest keys");
+    } else {
+      for (size_t i = 0; i < list.size(); ++i) {
+        std::string key;
+        if (id(list[i], pathIndex("sensitiveInterests", i), key))
+          s.sensitiveInterests.push_back(key);
+      }
+      std::sort(s.sensitiveInterests.begin(), s.sensitiveInterests.end());
+      s.sensitiveInterests.erase(
+          std::unique(s.sensitiveInterests.begin(), s.sensitiveInterests.end()),
+          s.sensitiveInterests.end());
+    }
+  }
+  if (!root.contains("behavior")) return;
+  const Json& b = root["behavior"];
+  if (!b.is_object()) {
+    problem("behavior", std::string("must be an object, not ") + typeName(b));
+    return;
+  }
+  checkKeys(b, "behavior",
+            {"sessionTimeout", "cartAbandonAfter", "lapsedReturnAfter", "lifecycle", "rfm",
+             "interestWeights"});
+  if (b.contains("sessionTimeout"))
+    duration(b["sessionTimeout"], "behavior.sessionTimeout", s.sessionTimeoutMs);
+  if (b.contains("cartAbandonAfter"))
+    duration(b["cartAbandonAfter"], "behavior.cartAbandonAfter", s.cartAbandonAfterMs);
+  double lapsed;
+  if (b.contains("lapsedReturnAfter") &&
+      duration(b["lapsedReturnAfter"], "behavior.lapsedReturnAfter", lapsed)) {
+    s.lapsedReturnAfterDays = lapsed / kMsPerDay;
+  }
+  if (b.contains("lifecycle")) {
+    const Json& l = b["lifecycle"];
+    if (!l.is_object()) {
+      problem("behavior.lifecycle", "must be an object {\"activeDays\", \"lapsedDays\"}");
+    } else {
+      checkKeys(l, "behavior.lifecycle", {"activeDays", "lapsedDays"});
+      auto days = [&](const char* key, double& out) {
+        if (!l.contains(key)) return;
+        if (!l[key].is_number() || l[key].get<double>() <= 0) {
+          problem(std::string("behavior.lifecycle.") + key, "must be a positive number of days");
+        } else {
+          out = l[key].get<double>();
+        }
+      };
+      days("activeDays", s.lifecycleActiveDays);
+      days("lapsedDays", s.lifecycleLapsedDays);
+      if (s.lifecycleLapsedDays <= s.lifecycleActiveDays) {
+        problem("behavior.lifecycle.lapsedDays", "must be greater than activeDays");
+      }
+    }
+  }
+  if (b.contains("rfm")) {
+    const Json& r = b["rfm"];
+    if (!r.is_object()) {
+      problem("behavior.rfm", "must be an object {\"recencyDays\", \"frequency\", \"monetary\"}");
+    } else {
+      checkKeys(r, "behavior.rfm", {"recencyDays", "frequency", "monetary"});
+      if (r.contains("recencyDays"))
+        thresholds(r["recencyDays"], "behavior.rfm.recencyDays", s.rfmRecencyDays);
+      if (r.contains("frequency"))
+        thresholds(r["frequency"], "behavior.rfm.frequency", s.rfmFrequency);
+      if (r.contains("monetary")) thresholds(r["monetary"], "behavior.rfm.monetary", s.rfmMonetary);
+    }
+  }
+  if (b.contains("interestWeights")) {
+    const Json& w = b["interestWeights"];
+    if (!w.is_object()) {
+      problem("behavior.interestWeights", "must be an object {\"view\", \"purchase\"}");
+    } else {
+      checkKeys(w, "behavior.interestWeights", {"view", "purchase"});
+      for (const char* key : {"view", "purchase"}) {
+        if (!w.contains(key)) continue;
+        if (!w[key].is_number() || w[key].get<double>() < 0 || w[key].get<double>() > 1000) {
+          problem(std::string("behavior.interestWeights.") + key,
+                  "must be a number from 0 to 1000");
+        } else {
+          (std::string(key) == "view" ? s.viewWeight : s.purchaseWeight) = w[key].get<double>();
+        }
+      }
+    }
+  }
+}
+
+void ConfigCompiler::trigger(const Json& t, const std::string& at, CampaignDef& def) {
+  if (!t.is_object()) {
+    problem(at, "must be an object {\"event\", \"within\"}");
+    return;
+  }
+  checkKeys(t, at, {"event", "within", "category"});
+  std::string event;
+  bool ok = true;
+  if (!t.contains("event")) {
+    problem(at + ".event",
+            "is required (welcome, cart_abandoned, birthday, lapsed_return, purchase or an event "
+            "type)");
+    ok = false;
+  } else if (id(t["event"], at + ".event", event)) {
+    bool valid = event.size() <= kMaxKeyBytes;
+    for (char ch : event) {
+      valid = valid && ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_' ||
+                        ch == ':' || ch == '.' || ch == '-');
+    }
+    if (!valid) {
+      problem(at + ".event",
+              "must be a built-in trigger or an event type matching [a-z0-9_:.-]{1,64}");
+      ok = false;
+    }
+  } else {
+    ok = false;
+  }
+  double within = 0;
+  if (!t.contains("within")) {
+    problem(at + ".within",
+            "is required (how long after the event the campaign stays eligible, e.g. \"2d\")");
+    ok = false;
+  } else if (!duration(t["within"], at + ".within", within)) {
+    ok = false;
+  }
+  std::string category;
+  if (t.contains("category")) {
+    if (event != "purchase") {
+      problem(at + ".category", "only applies to the purchase trigger");
+      ok = false;
+    } else if (!id(t["category"], at + ".category", category)) {
+      ok = false;
+    }
+  }
+  if (!ok) return;
+  def.hasTrigger = true;
+  def.triggerEvent = store(event);
+  def.triggerCategory = store(category);
+  def.triggerWithinMs = within;
 }
 
 void ConfigCompiler::orderCandidates() {

@@ -1,10 +1,14 @@
 #include "tools.h"
 
 #include "condition_compiler.h"
+#include "config_compiler.h"
+#include "decider.h"
 #include "doc.h"
+#include "local_time.h"
 #include "locale_negotiation.h"
 #include "template.h"
 #include "utf8.h"
+#include "visitor_io.h"
 
 namespace attune {
 
@@ -124,6 +128,150 @@ std::string renderTemplateJson(std::string_view request) {
   }
   std::string out = "{\"text\":";
   writeJsonString(text, out);
+  out += '}';
+  return out;
+}
+
+namespace {
+
+bool instantOf(const Doc& doc, NodeId n, double& ms) {
+  if (n == kNoNode) return false;
+  if (doc.type(n) == Type::Number) {
+    ms = doc.node(n).number;
+    return true;
+  }
+  return doc.type(n) == Type::String && parseInstant(doc.str(n), ms);
+}
+
+// The visitor input for one decision: the simulated visitor plus "now".
+std::string visitorAt(const Doc& doc, NodeId visitor, double nowMs) {
+  Doc input;
+  NodeId root = input.addObject();
+  if (visitor != kNoNode && doc.type(visitor) == Type::Object) {
+    for (NodeId c = doc.node(visitor).firstChild; c != kNoNode; c = doc.node(c).next) {
+      if (doc.key(c) == "now") continue;
+      input.append(root, input.copyFrom(doc, c), doc.key(c));
+    }
+  }
+  input.append(root, input.addNumber(nowMs), "now");
+  std::string out;
+  input.write(root, out);
+  return out;
+}
+
+}  // namespace
+
+std::string simulateJson(std::string_view request) {
+  Doc req;
+  std::string error;
+  if (!parseRequest(request, req, error)) return errorJson(error);
+  NodeId config = req.member(0, "config");
+  if (config == kNoNode) return errorJson("config: is required");
+  std::string configJson;
+  req.write(config, configJson);
+  CompileResult compiled = compileConfig(configJson);
+  if (!compiled.engine) {
+    return errorJson("config: " + compiled.problems[0].path + ": " + compiled.problems[0].message);
+  }
+  const Engine& engine = *compiled.engine;
+  ConsentGate consent;
+  NodeId consentNode = req.member(0, "consent");
+  if (consentNode != kNoNode && req.type(consentNode) == Type::Object) {
+    static const char* const kPurposes[] = {"storage", "personalization", "measurement",
+                                            "marketing", "sensitive"};
+    for (int p = 0; p < 5; ++p) {
+      NodeId flag = req.member(consentNode, kPurposes[p]);
+      if (flag != kNoNode && req.type(flag) == Type::Bool)
+        consent.granted[p] = req.node(flag).boolean;
+    }
+  }
+  VisitorState state;
+  NodeId visitor = req.member(0, "visitor");
+  NodeId id = visitor == kNoNode ? kNoNode : req.member(visitor, "id");
+  if (id != kNoNode && req.type(id) == Type::String) state.visitorId = std::string(req.str(id));
+  Decider decider(engine);
+  decider.setConsent(consent);
+  decider.attach(&state);
+  Doc scratch;
+  std::string out = "{\"steps\":[";
+  NodeId steps = req.member(0, "steps");
+  if (steps == kNoNode || req.type(steps) != Type::Array)
+    return errorJson("steps: must be an array");
+  bool first = true;
+  for (NodeId step = req.node(steps).firstChild; step != kNoNode; step = req.node(step).next) {
+    double at;
+    if (!instantOf(req, req.member(step, "at"), at))
+      return errorJson("steps: every step needs \"at\" (an instant)");
+    if (!first) out += ',';
+    first = false;
+    out += "{\"at\":";
+    writeJsonNumber(at, out);
+    NodeId track = req.member(step, "track");
+    NodeId replace = req.member(step, "visitor");
+    NodeId reload = req.member(step, "reload");
+    if (track != kNoNode && req.type(track) == Type::String) {
+      NodeId props = req.member(step, "props");
+      std::string propsJson;
+      if (props != kNoNode) req.write(props, propsJson);
+      out += ",\"track\":";
+      writeJsonString(req.str(track), out);
+      if (trackJson(state, engine, consent, req.str(track), propsJson, at, scratch, error)) {
+        out += ",\"ok\":true";
+      } else {
+        out += ",\"error\":";
+        writeJsonString(error, out);
+      }
+    } else if (replace != kNoNode) {
+      visitor = replace;
+      out += ",\"visitor\":true";
+    } else if (reload != kNoNode && req.type(reload) == Type::String) {
+      bool cookie = req.str(reload) == "cookie";
+      std::string bytes;
+      LoadReport report;
+      VisitorState loaded;
+      if (cookie) {
+        encodeCookie(state, 4096, bytes);
+        report = decodeCookie(bytes, loaded);
+      } else {
+        encodeState(state, bytes);
+        report = decodeState(bytes, loaded);
+      }
+      state = std::move(loaded);
+      out += ",\"reload\":";
+      writeLoadReportJson(report, out);
+      out += ",\"bytes\":";
+      writeJsonNumber(static_cast<double>(bytes.size()), out);
+    } else {
+      std::string input = visitorAt(req, visitor, at);
+      NodeId reasonsNode = req.member(step, "reasons");
+      bool reasons = reasonsNode != kNoNode && req.type(reasonsNode) == Type::Bool &&
+                     req.node(reasonsNode).boolean;
+      if (!decider.setVisitor(input, error)) {
+        out += ",\"error\":";
+        writeJsonString(error, out);
+      } else if (req.member(step, "profile") != kNoNode) {
+        out += ",\"profile\":";
+        decider.writeProfileJson(out);
+      } else {
+        out += ",\"decisions\":{";
+        for (uint32_t p = 0; p < engine.placements.size(); ++p) {
+          if (p) out += ',';
+          writeJsonString(engine.str(engine.placements[p].id), out);
+          out += ':';
+          decider.writeDecision(p, reasons, out);
+        }
+        out += '}';
+      }
+    }
+    out += '}';
+  }
+  std::string blob, cookie;
+  encodeState(state, blob);
+  encodeCookie(state, 4096, cookie);
+  out += "],\"stateBytes\":";
+  writeJsonNumber(static_cast<double>(blob.size()), out);
+  out += ",\"cookieBytes\":";
+  writeJsonNumber(static_cast<double>(cookie.size()), out);
   out += '}';
   return out;
 }

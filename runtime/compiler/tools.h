@@ -18,4 +18,14 @@ std::string negotiateLocaleJson(std::string_view request);
 // {"error": "..."}.
 std::string renderTemplateJson(std::string_view request);
 
+// Replays a visitor's timeline against a config (the CLI's `simulate`, and the profile
+// vectors on every host). Request:
+//   {"config": {...}, "visitor": {...input without now...}, "consent"?: {"sensitive": true, …},
+//    "steps": [{"at": instant, "track": type, "props"?: {...}} | {"at", "decide": true,
+//              "reasons"?: bool} | {"at", "profile": true} | {"at", "reload": "blob"|"cookie"}
+//              | {"at", "visitor": {...}}]}
+// Answer: {"steps": [one result per step, each with "at" (ms)], "stateBytes": n,
+//          "cookieBytes": n} or {"error": "..."}.
+std::string simulateJson(std::string_view request);
+
 }  // namespace attune

@@ -2,7 +2,7 @@
 // neutral: Node, the Chromium page and the workerd worker each load the JSON their own way
 // and call this, so every host runs exactly the same checks.
 
-const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions'];
+const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile'];
 const OPTIONAL_FILES = ['regex'];
 
 // The decision fields compared when a case does not list its own (as the native runner,
@@ -16,6 +16,7 @@ const RUNNERS = {
   templates: (attune, c) => attune.renderTemplate(c.request),
   hash: (attune, c) => attune.hashBucket(c.seed, c.id),
   decisions: runDecision,
+  profile: runTimeline,
 };
 
 export async function runVectors(attune, files) {
@@ -50,6 +51,7 @@ function runCase(attune, file, c) {
 // regex.json marks a pattern that must be rejected with `"error": true` beside no `expected`.
 function expectation(file, c) {
   if (file === 'regex' && c.error === true) return { error: true };
+  if (file === 'profile') return c.expect;
   return c.expected;
 }
 
@@ -80,6 +82,24 @@ function runDecision(attune, c) {
   } finally {
     compiled.engine.free();
   }
+}
+
+// A timeline case replays steps through simulate(); `expect` maps "<step>.<dotted path>" to
+// the value found there ("*": present with any value). The result is the map of what was
+// found, so a failure shows every checked value.
+function runTimeline(attune, c) {
+  const answer = attune.simulate(c.request);
+  if (!Array.isArray(answer.steps)) return answer;
+  const got = {};
+  for (const key of Object.keys(c.expect)) {
+    const dot = key.indexOf('.');
+    let value = answer.steps[Number(key.slice(0, dot))];
+    for (const part of key.slice(dot + 1).split('.')) {
+      value = value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, part) ? value[part] : undefined;
+    }
+    got[key] = c.expect[key] === '*' && value !== undefined ? '*' : value === undefined ? '(missing)' : value;
+  }
+  return got;
 }
 
 // `{"error": true}` expects any error message; everything else must match exactly.

@@ -197,3 +197,53 @@ TEST_CASE("config: candidates are ordered by priority, ties by config order", "[
   CHECK(e.str(e.campaigns[e.candidates[1]].id) == "low");
   CHECK(e.str(e.campaigns[e.candidates[2]].id) == "low2");
 }
+
+TEST_CASE("config: behaviour settings and triggers are validated", "[config][behavior]") {
+  CompileResult ok = compileConfig(R"({"version": 1, "interestHalfLife": "7d",
+      "sensitiveInterests": ["health", "religion", "health"],
+      "behavior": {"sessionTimeout": "45m", "cartAbandonAfter": "2h", "lapsedReturnAfter": "60d",
+                   "lifecycle": {"activeDays": 14, "lapsedDays": 60},
+                   "rfm": {"recencyDays": [3, 10, 30, 90], "frequency": [2, 4, 8, 16], "monetary": [10, 100, 1000, 10000]},
+                   "interestWeights": {"view": 2, "purchase": 10}},
+      "placements": [{"id": "p"}],
+      "campaigns": [{"id": "c", "placement": "p", "trigger": {"event": "purchase", "within": "7d", "category": "ski"},
+                     "variants": [{"id": "a", "content": {"en": {"t": "x"}}}]}]})");
+  INFO(listProblems(ok));
+  REQUIRE(ok.engine);
+  const attune::ProfileSettings& s = ok.engine->profileSettings;
+  CHECK(s.interestHalfLifeMs == 7 * 86400000.0);
+  CHECK(s.sessionTimeoutMs == 45 * 60000.0);
+  CHECK(s.cartAbandonAfterMs == 2 * 3600000.0);
+  CHECK(s.lapsedReturnAfterDays == 60);
+  CHECK(s.lifecycleActiveDays == 14);
+  CHECK(s.rfmMonetary[3] == 10000);
+  CHECK(s.viewWeight == 2);
+  CHECK(s.sensitiveInterests == std::vector<std::string>{"health", "religion"});
+  const attune::CampaignDef& c = ok.engine->campaigns[0];
+  CHECK(c.hasTrigger);
+  CHECK(ok.engine->str(c.triggerEvent) == "purchase");
+  CHECK(ok.engine->str(c.triggerCategory) == "ski");
+  CHECK(c.triggerWithinMs == 7 * 86400000.0);
+
+  CompileResult bad = compileConfig(R"({"version": 1, "interestHalfLife": "fortnight",
+      "behavior": {"sessionTimeout": "0m", "lifecycle": {"activeDays": 90, "lapsedDays": 30},
+                   "rfm": {"recencyDays": [30, 10, 3, 1]}, "surprise": 1},
+      "placements": [{"id": "p"}],
+      "campaigns": [{"id": "c", "placement": "p", "trigger": {"event": "Not Valid", "within": "2x"},
+                     "variants": [{"id": "a", "content": {"en": {"t": "x"}}}]},
+                    {"id": "d", "placement": "p", "trigger": {"event": "welcome", "within": "1d", "category": "ski"},
+                     "variants": [{"id": "a", "content": {"en": {"t": "x"}}}]},
+                    {"id": "e", "placement": "p", "trigger": {"event": "welcome"},
+                     "variants": [{"id": "a", "content": {"en": {"t": "x"}}}]}]})");
+  INFO(listProblems(bad));
+  CHECK_FALSE(bad.engine);
+  CHECK(hasProblem(bad, "interestHalfLife", "must be a duration"));
+  CHECK(hasProblem(bad, "behavior.sessionTimeout", "must be a duration"));
+  CHECK(hasProblem(bad, "behavior.lifecycle.lapsedDays", "greater than activeDays"));
+  CHECK(hasProblem(bad, "behavior.rfm.recencyDays", "four increasing"));
+  CHECK(hasProblem(bad, "behavior.surprise", "unknown key"));
+  CHECK(hasProblem(bad, "campaigns[0].trigger.event", "built-in trigger or an event type"));
+  CHECK(hasProblem(bad, "campaigns[0].trigger.within", "must be a duration"));
+  CHECK(hasProblem(bad, "campaigns[1].trigger.category", "only applies to the purchase trigger"));
+  CHECK(hasProblem(bad, "campaigns[2].trigger.within", "is required"));
+}

@@ -122,3 +122,31 @@ TEST_CASE("vectors: whole decisions", "[vectors]") {
   });
   CHECK(n >= 40);
 }
+
+TEST_CASE("vectors: behaviour timelines (profile, triggers, state)", "[vectors][profile]") {
+  size_t n = forEachCase("profile.json", [](const Doc& cases, NodeId c) {
+    std::string answer = attune::simulateJson(json(cases, cases.member(c, "request")));
+    Doc got;
+    attune::ParseError err;
+    attune::ParseLimits limits;
+    limits.maxBytes = 16u << 20;
+    REQUIRE(got.parse(answer, err, limits));
+    INFO(answer);
+    NodeId steps = got.member(0, "steps");
+    REQUIRE(steps != kNoNode);
+    NodeId expect = cases.member(c, "expect");
+    for (NodeId e = cases.node(expect).firstChild; e != kNoNode; e = cases.node(e).next) {
+      std::string_view key = cases.key(e);
+      size_t dot = key.find('.');
+      uint32_t index = static_cast<uint32_t>(std::stoul(std::string(key.substr(0, dot))));
+      NodeId value = got.path(got.element(steps, index), key.substr(dot + 1));
+      INFO("expect " << key << " = " << json(cases, e) << ", got " << json(got, value));
+      if (cases.type(e) == Type::String && cases.str(e) == "*") {
+        CHECK(value != kNoNode);
+      } else {
+        CHECK(sameJson(got, value, cases, e));
+      }
+    }
+  });
+  CHECK(n >= 30);
+}
