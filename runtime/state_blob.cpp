@@ -134,6 +134,16 @@ bool isBuiltInEventType(std::string_view type) {
   return false;
 }
 
+// "1 unexpected byte", "3 unexpected bytes".
+std::string bytesText(size_t n, const char* adjective = "unexpected ") {
+  return std::to_string(n) + " " + adjective + (n == 1 ? "byte" : "bytes");
+}
+
+// "1 unexpected byte follows", "3 unexpected bytes follow".
+std::string trailingText(size_t n) {
+  return bytesText(n) + (n == 1 ? " follows" : " follow");
+}
+
 uint32_t addSaturating(uint32_t a, uint32_t b) {
   return b > std::numeric_limits<uint32_t>::max() - a ? std::numeric_limits<uint32_t>::max()
                                                       : a + b;
@@ -375,7 +385,7 @@ class Reader {
   }
   uint8_t u8() {
     if (pos_ >= in_.size()) {
-      fail("it ends early, at byte " + std::to_string(pos_));
+      fail("it ends early, at byte " + std::to_string(pos_) + " of the section");
       return 0;
     }
     return static_cast<uint8_t>(in_[pos_++]);
@@ -387,13 +397,13 @@ class Reader {
       uint8_t b = u8();
       if (!ok_) return 0;
       if (maxBits - shift < 7 && (b & 0x7F) >> (maxBits - shift)) {
-        fail("the number at byte " + std::to_string(at) + " is out of range");
+        fail("the number at byte " + std::to_string(at) + " of the section is out of range");
         return 0;
       }
       v |= static_cast<uint64_t>(b & 0x7F) << shift;
       if (!(b & 0x80)) return v;
     }
-    fail("the number ending at byte " + std::to_string(pos_) + " is too long");
+    fail("the number ending at byte " + std::to_string(pos_) + " of the section is too long");
     return 0;
   }
   uint32_t u32() { return static_cast<uint32_t>(varint(32)); }
@@ -473,8 +483,7 @@ bool readConsentBody(std::string_view body, bool strict, ConsentRecord& c, std::
   r.str(c.source, kMaxSourceBytes, top, "consent source");
   if (r.ok() && !isValidUtf8Text(c.source)) r.fail("the consent source is not valid UTF-8");
   c.policyVersion = r.u32();
-  if (r.ok() && strict && !r.atEnd())
-    r.fail(std::to_string(r.remaining()) + " unexpected bytes follow its fields");
+  if (r.ok() && strict && !r.atEnd()) r.fail(trailingText(r.remaining()) + " its fields");
   if (!r.ok()) {
     why = r.error();
     c = ConsentRecord();
@@ -622,7 +631,7 @@ bool readProfileBody(std::string_view body, uint16_t version, VisitorState& out,
     if (r.ok()) readCart(r, p);
     if (r.ok()) readCategoryPurchases(r, p);
   }
-  if (r.ok() && !r.atEnd()) r.fail(std::to_string(r.remaining()) + " unexpected bytes follow it");
+  if (r.ok() && !r.atEnd()) r.fail(trailingText(r.remaining()) + " it");
   if (!r.ok()) why = r.error();
   return r.ok();
 }
@@ -728,8 +737,7 @@ LoadReport decodeV0(std::string_view bytes, uint8_t flags, VisitorState& out) {
   if (profile.problem != LoadStatus::Ok) return discard(profile.problem, profile.why, 0);
   size_t end = profile.end + kChecksumBytes;
   if (end != bytes.size())
-    return discard(LoadStatus::Corrupt,
-                   std::to_string(bytes.size() - end) + " unexpected bytes follow the state", 0);
+    return discard(LoadStatus::Corrupt, trailingText(bytes.size() - end) + " the state", 0);
   if (readFixed32(bytes, profile.end) != fnv1a(bytes.substr(0, profile.end)))
     return discard(LoadStatus::Corrupt, "checksum mismatch: the profile section is damaged", 0);
   if (flags != 0) return discard(LoadStatus::Corrupt, "unknown flags in a version 0 header", 0);
@@ -764,8 +772,7 @@ LoadReport decodeV1(std::string_view bytes, uint8_t flags, VisitorState& out) {
   if (profile.problem != LoadStatus::Ok) return fail(profile.problem, profile.why);
   size_t end = profile.end + kChecksumBytes;
   if (end != bytes.size())
-    return fail(LoadStatus::Corrupt,
-                std::to_string(bytes.size() - end) + " unexpected bytes follow the state");
+    return fail(LoadStatus::Corrupt, trailingText(bytes.size() - end) + " the state");
   if (readFixed32(bytes, profile.end) != fnv1a(bytes.substr(0, profile.end))) {
     return fail(LoadStatus::Corrupt, consent.sealed
                                          ? "checksum mismatch: the profile section is damaged"
@@ -874,7 +881,7 @@ const char* loadStatusName(LoadStatus status) {
     case LoadStatus::Foreign:
       return "foreign";
     case LoadStatus::TooNew:
-      return "tooNew";
+      return "too_new";
   }
   return "unknown";
 }
@@ -889,15 +896,15 @@ LoadReport decodeState(std::string_view bytes, VisitorState& out) {
   std::string_view magic(kMagic, kMagicBytes);
   if (bytes.size() < kMagicBytes && magic.substr(0, bytes.size()) == bytes)
     return discard(LoadStatus::Truncated,
-                   "the state is cut short: " + std::to_string(bytes.size()) +
-                       " bytes, shorter than its 6-byte header",
+                   "the state is cut short: " + bytesText(bytes.size(), "") +
+                       ", shorter than its 6-byte header",
                    0);
   if (bytes.substr(0, kMagicBytes) != magic)
     return discard(LoadStatus::Foreign, "not an Attune state (it does not start with \"ATS\")", 0);
   if (bytes.size() < kHeaderBytes)
     return discard(LoadStatus::Truncated,
-                   "the state is cut short: " + std::to_string(bytes.size()) +
-                       " bytes, shorter than its 6-byte header",
+                   "the state is cut short: " + bytesText(bytes.size(), "") +
+                       ", shorter than its 6-byte header",
                    0);
   uint8_t flags = static_cast<uint8_t>(bytes[3]);
   uint16_t version =
@@ -928,17 +935,19 @@ bool encodeCookie(const VisitorState& state, size_t maxBytes, std::string& out) 
   foldOldDayBuckets(p);
   if (fits()) return done();
 
-  // The weakest interests go one by one, the others keep their order.
-  std::vector<size_t> weakest = interestsWeakestFirst(p);
-  std::vector<bool> drop(p.interests.size(), false);
-  std::vector<InterestScore> allInterests = p.interests;
-  for (size_t i : weakest) {
-    drop[i] = true;
-    p.interests = allInterests;
-    removeFlagged(p.interests, drop);
+  // Whole custom counters, least recently used first; built-in types stay. They go before
+  // interests: what a visitor cares about outweighs a rarely used custom event.
+  for (;;) {
+    size_t oldest = p.counters.size();
+    for (size_t i = 0; i < p.counters.size(); ++i) {
+      if (isBuiltInEventType(p.counters[i].type)) continue;
+      if (oldest == p.counters.size() || p.counters[i].lastMs < p.counters[oldest].lastMs)
+        oldest = i;
+    }
+    if (oldest == p.counters.size()) break;
+    p.counters.erase(p.counters.begin() + static_cast<std::ptrdiff_t>(oldest));
     if (fits()) return done();
   }
-
   // Cart categories, from the line of least value up.
   std::vector<size_t> lines(p.cart.size());
   for (size_t i = 0; i < lines.size(); ++i) lines[i] = i;
@@ -952,18 +961,17 @@ bool encodeCookie(const VisitorState& state, size_t maxBytes, std::string& out) 
     if (fits()) return done();
   }
 
-  // Whole custom counters, least recently used first; built-in types stay.
-  for (;;) {
-    size_t oldest = p.counters.size();
-    for (size_t i = 0; i < p.counters.size(); ++i) {
-      if (isBuiltInEventType(p.counters[i].type)) continue;
-      if (oldest == p.counters.size() || p.counters[i].lastMs < p.counters[oldest].lastMs)
-        oldest = i;
-    }
-    if (oldest == p.counters.size()) break;
-    p.counters.erase(p.counters.begin() + static_cast<std::ptrdiff_t>(oldest));
+  // The weakest interests go one by one, the others keep their order.
+  std::vector<size_t> weakest = interestsWeakestFirst(p);
+  std::vector<bool> drop(p.interests.size(), false);
+  std::vector<InterestScore> allInterests = p.interests;
+  for (size_t i : weakest) {
+    drop[i] = true;
+    p.interests = allInterests;
+    removeFlagged(p.interests, drop);
     if (fits()) return done();
   }
+
   out.clear();
   return false;
 }

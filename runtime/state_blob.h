@@ -61,8 +61,9 @@ LoadReport decodeState(std::string_view bytes, VisitorState& out);
 
 // Cookie form: base64url of the blob, at most `maxBytes` characters. When the full state
 // does not fit, older detail is compacted first — day buckets beyond 30 days folded into
-// the oldest kept bucket, then the weakest interests, then cart categories, then whole
-// oldest-used counters — while lifetime counts, totals and recency stay exact. Returns
+// the oldest kept bucket, then whole least recently used custom counters, then cart
+// categories, then the weakest interests — while lifetime counts of the built-in types,
+// totals and recency stay exact. Returns
 // false only if even the compacted state cannot fit (then `out` is empty).
 bool encodeCookie(const VisitorState& state, size_t maxBytes, std::string& out);
 LoadReport decodeCookie(std::string_view text, VisitorState& out);

@@ -293,3 +293,127 @@ export interface AttuneLean {
   load(bytes: Uint8Array | ArrayBuffer): CompileResult;
   hashBucket(seed: string, id: string): number | ErrorResult;
 }
+
+// ---- The stateful browser runtime (web/runtime.mjs; docs/FORMATS.md "Visitor state") ----
+
+/**
+ * One visitor, one compiled config, the visitor's profile kept on the device and shared
+ * between tabs. Rejects (with a precise message) when the Wasm cannot be loaded, an option
+ * has the wrong type, or the config is invalid (the error then has `errors`); every call
+ * on the runtime afterwards returns a value and never throws.
+ */
+export function createAttune(options: CreateAttuneOptions): Promise<AttuneRuntime>;
+
+export interface CreateAttuneOptions extends LoadOptions {
+  /** Compiled once. */
+  config: Config | string;
+  /**
+   * `'local'` (default): localStorage when it is reachable, else memory with
+   * `storageStatus.ok === false`. `'memory'`: nothing persisted. Or an adapter.
+   */
+  storage?: 'local' | 'memory' | StorageAdapter;
+  /** Storage key of the state blob (also the Web Lock and BroadcastChannel name). Default `'attune:state'`. */
+  key?: string;
+  /** The one clock (ms since the epoch) for events, decisions and the profile. Default `Date.now`. */
+  clock?: () => number;
+  /**
+   * Builds the per-decision visitor context. Receives the default one (`now`, `utcOffsetMinutes`
+   * from the clock's Date, `locales` from navigator.languages, `page` from location/referrer/utm_*)
+   * and returns the context to use (visitor-input shape without `id`).
+   */
+  context?: (defaults: VisitorContext) => VisitorContext;
+  /** Write-behind bound: at most one flush per this many ms (default 1000); also on pagehide/hidden. */
+  flushIntervalMs?: number;
+}
+
+/** The visitor-input shape without `id` (the runtime's visitor supplies it); `now` defaults to the clock. */
+export type VisitorContext = Omit<Visitor, 'id' | 'now'> & { now?: string | number };
+
+/**
+ * Synchronous storage under one key. Any method may throw: the runtime then keeps working
+ * in memory and reports why in `storageStatus`.
+ */
+export interface StorageAdapter {
+  read(key: string): string | null;
+  write(key: string, value: string): void;
+  /** Calls `onChange` when another tab/process changed the value; returns an unsubscribe function. */
+  subscribe?(key: string, onChange: () => void): () => void;
+  /** Runs `critical` exclusively across tabs/processes (read–merge–write of a flush). */
+  lock?<T>(key: string, critical: () => T): Promise<T>;
+  /** Called once by `close()` (or when the runtime falls back to memory): release what the adapter holds. */
+  close?(): void;
+}
+
+export interface StorageStatus {
+  /** Where the state lives: localStorage, a custom adapter, or only this runtime's memory. */
+  mode: 'local' | 'custom' | 'memory';
+  /** False when the requested storage could not be used (blocked, full, throwing). */
+  ok: boolean;
+  /** Why `ok` is false, e.g. `writing storage failed: QuotaExceededError: …`. */
+  reason?: string;
+  /**
+   * How tabs merge: `locks` (Web Locks: exact), `best-effort` (no lock manager: a merge can
+   * lose events two tabs flush at the same instant), `none` (memory).
+   */
+  sync: 'locks' | 'best-effort' | 'none';
+  /** Set when the lock manager refused and flushes fell back to best-effort. */
+  lockError?: string;
+}
+
+/** How the stored state was found at the last load from storage. */
+export interface LoadReport {
+  /** `ok`, `migrated`, `empty`, or why it was discarded: `corrupt`, `truncated`, `foreign`, `too_new`. */
+  status: string;
+  /** A discarded blob's consent record survived. */
+  consentKept: boolean;
+  fromVersion: number;
+  reason: string;
+}
+
+export interface TrackProps {
+  [prop: string]: Json;
+}
+
+export interface AttuneRuntime {
+  /**
+   * Records an event (docs/FORMATS.md "Visitor state" lists the types and props). Applies at
+   * once — the next decision sees it — and is persisted write-behind. A rejected event
+   * changes nothing.
+   */
+  track(type: string, props?: TrackProps | string): { ok: true } | ErrorResult;
+  /** One placement, for the current context merged with `overrides` (objects merge one level deep). */
+  decide(placementId: string, overrides?: VisitorContext, options?: DecideOptions): Decision | ErrorResult;
+  /** Every placement, in config order. */
+  decidePage(overrides?: VisitorContext, options?: DecideOptions): PageDecision | ErrorResult;
+  /** The profile part of the context (interests, behavior, cart, rfm, lifecycle…), a fresh copy. */
+  profile(): Profile | ErrorResult;
+  /** Erases the profile in memory and in storage now (the visitor id and consent record stay); other tabs drop their queued events. */
+  forget(): { ok: true } | ErrorResult;
+  /** Persists now (merging with other tabs); resolves to the storage status afterwards. Never rejects. */
+  flush(): Promise<StorageStatus>;
+  readonly storageStatus: StorageStatus;
+  readonly loadReport: LoadReport;
+  /** The visitor's id (generated once, kept in the state blob); undefined after close(). */
+  readonly visitorId: string | undefined;
+  readonly closed: boolean;
+  /** Flushes, stops timers and listeners, frees the Wasm objects. Idempotent; later calls give `{ error: 'runtime closed' }`. */
+  close(): Promise<void>;
+}
+
+/** What conditions read from the profile (docs/FORMATS.md "Visitor state"). */
+export interface Profile {
+  interests: { [key: string]: number };
+  topInterests: string[];
+  declaredInterests?: string[];
+  behavior: {
+    counts: { [type: string]: { d1: number; d7: number; d30: number; d90: number; lifetime: number } };
+    sessions: number;
+    daysSinceLastVisit?: number | null;
+    daysSinceLastPurchase?: number | null;
+    daysSinceFirstVisit?: number | null;
+  };
+  cart: { items: { sku: string; quantity: number; price: number }[]; count: number; value: number; abandoned: boolean };
+  rfm: { recency: number; frequency: number; monetary: number; tier: string; purchases: number; spend: number };
+  lifecycle: 'new' | 'active' | 'lapsed' | 'dormant';
+  [key: string]: Json | undefined;
+}

@@ -569,7 +569,7 @@ TEST_CASE("state blob: every load status from a crafted input", "[state_blob]") 
   CHECK(sameConsent(out.consent, state.consent));
   CHECK(out.profile.empty());
   CHECK(r.reason.find("newer") != std::string::npos);
-  CHECK(std::string(attune::loadStatusName(r.status)) == "tooNew");
+  CHECK(std::string(attune::loadStatusName(r.status)) == "too_new");
   // A much newer one whose first section is not a consent section keeps nothing.
   r = attune::decodeState(std::string("ATS\0\xFF\xFF", 6) + "garbage", out);
   CHECK(r.status == LoadStatus::TooNew);
@@ -669,7 +669,7 @@ TEST_CASE("state blob: truncation at every byte offset is reported, never loaded
     VisitorState out;
     LoadReport r = attune::decodeState(blob + '\0', out);
     CHECK(r.status == LoadStatus::Corrupt);
-    CHECK(r.reason.find("1 unexpected bytes follow the state") == 0);
+    CHECK(r.reason.find("1 unexpected byte follows the state") == 0);
   }
 }
 
@@ -763,7 +763,7 @@ TEST_CASE("state blob: well-sealed blobs that break a bound are refused with a r
   LoadReport r =
       attune::decodeState(sealV1(consentBody(base.consent), profileBodyV1(base) + "x"), out);
   CHECK(r.reason ==
-        "the profile section is malformed: 1 unexpected bytes follow it; the consent record was "
+        "the profile section is malformed: 1 unexpected byte follows it; the consent record was "
         "kept");
   r = attune::decodeState(sealV1(consentBody(base.consent), profileBodyV1(base), 1, 0x80), out);
   CHECK(r.status == LoadStatus::Corrupt);
@@ -775,7 +775,7 @@ TEST_CASE("state blob: well-sealed blobs that break a bound are refused with a r
   CHECK_FALSE(r.consentKept);
   CHECK(r.reason == "the consent section is malformed: it grants unknown purposes (bits 32)");
   r = attune::decodeState(sealV1(consentBody(base.consent) + "x", profileBodyV1(base)), out);
-  CHECK(r.reason == "the consent section is malformed: 1 unexpected bytes follow its fields");
+  CHECK(r.reason == "the consent section is malformed: 1 unexpected byte follows its fields");
   // A hostile count larger than the bytes present is refused before any allocation.
   Bytes huge;
   writeScalars(base, huge);
@@ -972,9 +972,14 @@ TEST_CASE("state blob: 10,000 events' worth of state compacts into a 4 KB cookie
   attune::base64UrlEncode(blob, fullText);
   REQUIRE(fullText.size() > 4096);
   REQUIRE(attune::encodeCookie(full, 4096, cookie));
+  std::string typical, fresh;
+  attune::encodeState(typicalState(), typical);
+  attune::encodeState(VisitorState(), fresh);
   std::printf(
-      "state blob sizes: full state %zu bytes (%zu base64url), compacted cookie %zu chars\n",
-      blob.size(), fullText.size(), cookie.size());
+      "state blob sizes: fresh %zu bytes; typical %zu bytes (%zu base64url); full %zu "
+      "bytes (%zu base64url), compacted cookie %zu chars\n",
+      fresh.size(), typical.size(), (typical.size() * 4 + 2) / 3, blob.size(), fullText.size(),
+      cookie.size());
   CHECK(cookie.size() <= 4096);
 
   VisitorState loaded;
@@ -1152,7 +1157,7 @@ TEST_CASE("state blob: a million mutated blobs and cookies decode safely", "[sta
   }
   std::printf(
       "state blob randomised decodes: %zu, crashes: 0 (seed %llu; %zu loaded; ok %zu, "
-      "migrated %zu, corrupt %zu, truncated %zu, foreign %zu, tooNew %zu)\n",
+      "migrated %zu, corrupt %zu, truncated %zu, foreign %zu, too_new %zu)\n",
       executions, static_cast<unsigned long long>(seed), loaded, statusSeen[0], statusSeen[1],
       statusSeen[3], statusSeen[4], statusSeen[5], statusSeen[6]);
   INFO(firstProblem);
