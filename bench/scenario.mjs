@@ -165,6 +165,9 @@ function makeConfig(r, campaignCount, placementCount) {
   const defaults = Object.fromEntries(LOCALE_TAGS.map((tag) => [tag, { headline: 'Welcome' }]));
   return {
     version: 1,
+    // The scenario measures selection, not consent: every audience reads traits, which would
+    // need the personalization purpose under the default optIn policy.
+    consent: { policy: 'optOut' },
     defaultLocale: 'en',
     placements: placements.map((id, i) => ({
       id, channel: CHANNELS[i % CHANNELS.length], maxItems: 1, default: defaults,

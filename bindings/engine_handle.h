@@ -40,7 +40,13 @@ class VisitorHandle {
   std::string loadCookie(const std::string& text) {
     return report(attune::decodeCookie(text, state));
   }
-  void forget() { state.profile = attune::Profile(); }
+  // Profile and id go; the consent record stays (proof of consent).
+  void forget() { attune::forgetVisitor(state); }
+  std::string consentRecordJson() const {
+    std::string out;
+    attune::writeConsentRecordJson(state.consent, out);
+    return out;
+  }
 
   attune::VisitorState state;
   attune::Doc scratch;
@@ -124,10 +130,38 @@ class EngineHandle {
                         const std::string& propsJson, double nowMs) {
     if (!engine_) return "the config did not compile or load";
     std::string error;
-    return attune::trackJson(visitor.state, *engine_, consent_, type, propsJson, nowMs,
+    attune::ConsentGate consent =
+        attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, {});
+    return attune::trackJson(visitor.state, *engine_, consent, type, propsJson, nowMs,
                              visitor.scratch, error)
                ? std::string()
                : error;
+  }
+  // A consent change from `source` ("banner", "tcf", "api"); withdrawal erases the profile.
+  std::string setConsentJson(VisitorHandle& visitor, const std::string& inputsJson,
+                             const std::string& source, double nowMs) {
+    std::string out;
+    if (!engine_) return kNoEngine;
+    attune::setConsentJson(visitor.state, *engine_, inputsJson, source, nowMs, visitor.scratch,
+                           out);
+    return out;
+  }
+  // The purposes in force for the visitor, with GPC applied when `gpc`: what a host checks
+  // before storing state or sending events.
+  std::string purposesJson(VisitorHandle& visitor, bool gpc) {
+    if (!engine_) return kNoEngine;
+    attune::ConsentInputs inputs;
+    inputs.gpc = gpc;
+    attune::ConsentGate gate =
+        attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, inputs);
+    std::string out = "{";
+    for (int p = 0; p < 5; ++p) {
+      if (p) out += ',';
+      attune::writeJsonString(attune::purposeName(static_cast<attune::Purpose>(p)), out);
+      out += gate.granted[p] ? ":true" : ":false";
+    }
+    out += '}';
+    return out;
   }
   std::string decidePageForJson(VisitorHandle& visitor, const std::string& contextJson,
                                 bool reasons) {
@@ -183,7 +217,6 @@ class EngineHandle {
   }
 
   attune::Problems problems_;
-  attune::ConsentGate consent_;
   std::unique_ptr<attune::Engine> engine_;
   std::unique_ptr<attune::Decider> decider_;
   std::string out_;
@@ -202,11 +235,14 @@ void registerEngineMethods(Class& engine) {
       .function("loadState", &VisitorHandle::loadState)
       .function("cookieText", &VisitorHandle::cookieText)
       .function("loadCookie", &VisitorHandle::loadCookie)
-      .function("forget", &VisitorHandle::forget);
+      .function("forget", &VisitorHandle::forget)
+      .function("consentRecordJson", &VisitorHandle::consentRecordJson);
   engine.function("trackJson", &EngineHandle::trackJson)
       .function("decidePageForJson", &EngineHandle::decidePageForJson)
       .function("decideForJson", &EngineHandle::decideForJson)
-      .function("profileJson", &EngineHandle::profileJson);
+      .function("profileJson", &EngineHandle::profileJson)
+      .function("setConsentJson", &EngineHandle::setConsentJson)
+      .function("purposesJson", &EngineHandle::purposesJson);
   engine.function("ok", &EngineHandle::ok)
       .function("errorsJson", &EngineHandle::errorsJson)
       .function("decideJson", &EngineHandle::decideJson)

@@ -7,6 +7,7 @@
 #include "config_compiler.h"
 #include "engine_handle.h"
 #include "hash.h"
+#include "tcf.h"
 #include "tools.h"
 
 namespace {
@@ -29,6 +30,12 @@ std::string renderTemplate(const std::string& request) {
 std::string simulate(const std::string& request) {
   return attune::simulateJson(request);
 }
+// The decoded TC string and the purposes it maps to (default mapping), or {"error"}.
+std::string tcfJson(const std::string& tcString, double vendorId) {
+  std::string out;
+  attune::describeTcString(tcString, vendorId, attune::TcfMapping(), out);
+  return out;
+}
 double hashBucket(const std::string& seed, const std::string& id) {
   return attune::hashBucket(seed, id);
 }
@@ -46,6 +53,7 @@ EMSCRIPTEN_BINDINGS(attune) {
   emscripten::function("negotiateLocaleJson", &negotiateLocale);
   emscripten::function("renderTemplateJson", &renderTemplate);
   emscripten::function("simulateJson", &simulate);
+  emscripten::function("tcfJson", &tcfJson);
   emscripten::function("hashBucket", &hashBucket);
   emscripten::function("version", &version);
 }

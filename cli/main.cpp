@@ -8,6 +8,7 @@
 #include "config_compiler.h"
 #include "decider.h"
 #include "serialize.h"
+#include "tcf.h"
 #include "tools.h"
 
 namespace {
@@ -21,6 +22,8 @@ const char kUsage[] =
     "  attune simulate CONFIG.json STEPS.jsonl [--visitor VISITOR.json] [--consent CONSENT.json]\n"
     "                                           replays a timeline (one step per line: track,\n"
     "                                           decide, profile, reload) and prints each result\n"
+    "  attune consent --tcf STRING [--vendor ID]\n"
+    "                                           the decoded TC string and the purposes it grants\n"
     "  attune eval                              JSON Lines on stdin: {\"condition\", "
     "\"attributes\"}\n"
     "                                           → one line each: true, false or {\"error\"}\n";
@@ -267,11 +270,37 @@ int simulate(int argc, char** argv) {
   return 0;
 }
 
+int consent(int argc, char** argv) {
+  const char* tc = nullptr;
+  double vendor = 0;
+  for (int i = 2; i + 1 < argc; i += 2) {
+    if (std::strcmp(argv[i], "--tcf") == 0) {
+      tc = argv[i + 1];
+    } else if (std::strcmp(argv[i], "--vendor") == 0) {
+      char* end = nullptr;
+      vendor = std::strtod(argv[i + 1], &end);
+      if (!end || *end) vendor = -1;  // refused below with a reason
+    } else {
+      tc = nullptr;
+      break;
+    }
+  }
+  if (!tc || argc % 2 != 0) {
+    std::fputs(kUsage, stderr);
+    return 2;
+  }
+  std::string out;
+  bool ok = attune::describeTcString(tc, vendor, attune::TcfMapping(), out);
+  std::printf("%s\n", out.c_str());
+  return ok ? 0 : 1;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "validate") == 0) return validate(argv[2]);
   if (argc >= 2 && std::strcmp(argv[1], "decide") == 0) return decide(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) return compile(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "simulate") == 0) return simulate(argc, argv);
+  if (argc >= 2 && std::strcmp(argv[1], "consent") == 0) return consent(argc, argv);
   if (argc == 2 && std::strcmp(argv[1], "eval") == 0) return eval();
   std::fputs(kUsage, stderr);
   return 2;

@@ -13,8 +13,8 @@ namespace attune {
 
 namespace {
 
-const char* const kVisitorKeys[] = {
-    "id", "now", "utcOffsetMinutes", "acceptLanguage", "locales", "geo", "name", "traits", "page"};
+const char* const kVisitorKeys[] = {"id",  "now",  "utcOffsetMinutes", "acceptLanguage", "locales",
+                                    "geo", "name", "traits",           "page",           "consent"};
 
 void appendDecimal(uint32_t v, std::string& out) {
   char digits[10];
@@ -25,6 +25,10 @@ void appendDecimal(uint32_t v, std::string& out) {
   } while (v);
   while (n) out += digits[--n];
 }
+
+const char* const consentReasons[] = {"consent:storage", "consent:personalization",
+                                      "consent:measurement", "consent:marketing",
+                                      "consent:sensitive"};
 
 void writeKey(const char* key, std::string& out) {
   out += '"';
@@ -78,7 +82,7 @@ bool Decider::readVisitor(std::string& error) {
     if (!known) {
       error = "visitor." + clipped(input_.key(c)) +
               ": unknown key (expected id, now, utcOffsetMinutes, acceptLanguage, locales, geo, "
-              "name, traits, page)";
+              "name, traits, page, consent)";
       return false;
     }
   }
@@ -131,6 +135,17 @@ bool Decider::readVisitor(std::string& error) {
     }
     utcOffsetMinutes_ = static_cast<int>(v);
   }
+  return readConsent(input_.member(0, "consent"), error);
+}
+
+bool Decider::readConsent(NodeId node, std::string& error) {
+  ConsentInputs inputs;
+  if (!readConsentInputs(input_, node, inputs, error)) {
+    error = "visitor." + error;
+    return false;
+  }
+  static const ConsentRecord kNoRecord;
+  consent_ = effectiveConsent(engine_.consentPolicy, state_ ? state_->consent : kNoRecord, inputs);
   return true;
 }
 
@@ -343,6 +358,12 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
     }
     if (c.audience != kNone && !evaluator_.test(c.audience, ctx_, root_)) {
       reason(c, "skipped", "audience");
+      continue;
+    }
+    if (uint8_t missing = c.requiredPurposes & ~grantedBits()) {
+      uint8_t first = 0;
+      while (!((missing >> first) & 1)) ++first;
+      reason(c, "skipped", consentReasons[first]);
       continue;
     }
     bool randomised = c.variantCount > 1 || c.holdout > 0;

@@ -37,8 +37,9 @@ class Decider {
   // triggers, its id is used when the input carries none. nullptr (the default): an
   // anonymous visitor with an empty profile. The state must outlive the decisions.
   void attach(const VisitorState* state) { state_ = state; }
-  // The purposes in force (SPEC §7); the consent issue derives them.
-  void setConsent(const ConsentGate& consent) { consent_ = consent; }
+  // The purposes in force for the current visitor (SPEC §7): the config's policy, the
+  // attached state's consent record, the input's "consent" (flags, tcString, gpc).
+  const ConsentGate& consent() const { return consent_; }
 
   // Parses and checks the visitor input (docs/FORMATS.md) and builds the context. On bad
   // input returns false and a message naming the field.
@@ -63,11 +64,17 @@ class Decider {
 
  private:
   bool readVisitor(std::string& error);
+  bool readConsent(NodeId node, std::string& error);
   void buildContext();
   void computeSegments();
   bool scheduleOpen(const CampaignDef& c) const;
   bool triggerOpen(const CampaignDef& c) const;
   const Profile& profile() const;
+  uint8_t grantedBits() const {
+    uint8_t bits = 0;
+    for (int p = 0; p < 5; ++p) bits |= static_cast<uint8_t>(consent_.granted[p] << p);
+    return bits;
+  }
   // Renders content set `set` into contentJson_; false when a field misses a value and has
   // no fallback (the variant is dropped). Sets `locale` to the locale used.
   bool renderContent(uint32_t set, uint32_t& locale, std::string& missingField);

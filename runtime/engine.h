@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "condition.h"
+#include "consent.h"
 #include "profile.h"
 #include "template.h"
 
@@ -55,6 +56,7 @@ struct CampaignDef {
   StrRef triggerEvent;     // welcome, cart_abandoned, birthday, lapsed_return, purchase, a type
   StrRef triggerCategory;  // purchase only; empty: any
   double triggerWithinMs = 0;
+  uint8_t requiredPurposes = 0;  // Purpose bits; default personalization when it reads the profile
 };
 
 struct VariantDef {
@@ -107,6 +109,7 @@ struct Engine {
   uint32_t groupCount = 0;
   CondProgram conditions;
   ProfileSettings profileSettings;
+  ConsentPolicy consentPolicy;
 
   std::string_view str(StrRef r) const { return std::string_view(strings).substr(r.off, r.len); }
   uint32_t findPlacement(std::string_view id) const;

@@ -162,6 +162,7 @@ void writePayload(const Engine& e, Writer& w) {
     w.ref(c.triggerEvent);
     w.ref(c.triggerCategory);
     w.f64(c.triggerWithinMs);
+    w.u8(c.requiredPurposes);
   });
   w.list(e.candidates, [&](uint32_t c) { w.u32(c); });
   w.list(e.variants, [&](const VariantDef& v) {
@@ -256,6 +257,14 @@ void writePayload(const Engine& e, Writer& w) {
     for (int i = 0; i < 4; ++i) w.f64(table[i]);
   }
   w.list(ps.sensitiveInterests, [&](const std::string& key) { w.bytes(key); });
+  const ConsentPolicy& cp = e.consentPolicy;
+  w.u8(cp.optIn);
+  w.u32(cp.vendorId);
+  w.u32(cp.policyVersion);
+  for (int i = 0; i < 5; ++i) {
+    w.u32(cp.tcfMapping.required[i]);
+    w.u32(cp.tcfMapping.legitimateInterest[i]);
+  }
 }
 
 void readPayload(Reader& r, Engine& e) {
@@ -270,7 +279,7 @@ void readPayload(Reader& r, Engine& e) {
     p.firstCandidate = r.u32();
     p.candidateCount = r.u32();
   });
-  r.list(e.campaigns, 57, [&](CampaignDef& c) {
+  r.list(e.campaigns, 58, [&](CampaignDef& c) {
     c.id = r.ref();
     c.placement = r.u32();
     c.priority = r.f64();
@@ -289,6 +298,7 @@ void readPayload(Reader& r, Engine& e) {
     c.triggerEvent = r.ref();
     c.triggerCategory = r.ref();
     c.triggerWithinMs = r.f64();
+    c.requiredPurposes = r.u8();
   });
   r.list(e.candidates, 1, [&](uint32_t& c) { c = r.u32(); });
   r.list(e.variants, 19, [&](VariantDef& v) {
@@ -383,6 +393,14 @@ void readPayload(Reader& r, Engine& e) {
     for (int i = 0; i < 4; ++i) table[i] = r.f64();
   }
   r.list(ps.sensitiveInterests, 1, [&](std::string& key) { r.bytes(key); });
+  ConsentPolicy& cp = e.consentPolicy;
+  cp.optIn = r.u8() != 0;
+  cp.vendorId = static_cast<uint16_t>(r.u32());
+  cp.policyVersion = r.u32();
+  for (int i = 0; i < 5; ++i) {
+    cp.tcfMapping.required[i] = r.u32();
+    cp.tcfMapping.legitimateInterest[i] = r.u32();
+  }
 }
 
 // Every index and range of a loaded engine, checked before anything dereferences it.
@@ -466,6 +484,11 @@ class Checker {
     }
     if (!std::is_sorted(ps.sensitiveInterests.begin(), ps.sensitiveInterests.end())) {
       return "sensitive interests not sorted";
+    }
+    std::string why;
+    if (!validateTcfMapping(e.consentPolicy.tcfMapping, why)) return "TCF mapping invalid";
+    for (const CampaignDef& c : e.campaigns) {
+      if (c.requiredPurposes > kAllPurposes) return "campaign consent purposes invalid";
     }
     if (const char* why = constants()) return why;
     if (const char* why = conditions()) return why;

@@ -13,7 +13,7 @@
 
 namespace attune {
 
-constexpr uint16_t kBinaryFormatVersion = 2;  // 2: triggers and behaviour settings
+constexpr uint16_t kBinaryFormatVersion = 3;  // 2: triggers, behaviour; 3: consent
 
 void saveEngine(const Engine& engine, std::string& out);
 

@@ -32,6 +32,28 @@ bool trackJson(VisitorState& state, const Engine& engine, const ConsentGate& con
                     error);
 }
 
+void setConsentJson(VisitorState& state, const Engine& engine, std::string_view inputsJson,
+                    std::string_view source, double nowMs, Doc& scratch, std::string& out) {
+  ParseError err;
+  ParseLimits limits;
+  limits.maxBytes = 70 * 1024;  // a TC string is at most 64 KB
+  limits.maxDepth = 2;
+  ConsentInputs inputs;
+  std::string error;
+  uint8_t granted;
+  if (!scratch.parse(inputsJson, err, limits)) {
+    error = "consent: " + err.message;
+  } else if (readConsentInputs(scratch, 0, inputs, error) &&
+             updateConsent(state, engine.consentPolicy, engine.profileSettings, inputs, source,
+                           nowMs, granted, error)) {
+    writeConsentRecordJson(state.consent, out);
+    return;
+  }
+  out += "{\"error\":";
+  writeJsonString(error, out);
+  out += '}';
+}
+
 void writeLoadReportJson(const LoadReport& report, std::string& out) {
   out += "{\"status\":";
   writeJsonString(loadStatusName(report.status), out);

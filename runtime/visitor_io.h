@@ -18,6 +18,11 @@ bool trackJson(VisitorState& state, const Engine& engine, const ConsentGate& con
                std::string_view type, std::string_view propsJson, double nowMs, Doc& scratch,
                std::string& error);
 
+// Applies a consent change given as JSON ({"personalization": false, "tcString": …}) and
+// writes the consent record, or {"error": "..."}. Withdrawal erases the profile at once.
+void setConsentJson(VisitorState& state, const Engine& engine, std::string_view inputsJson,
+                    std::string_view source, double nowMs, Doc& scratch, std::string& out);
+
 // {"status": "ok", "consentKept": false, "fromVersion": 1, "reason": ""}
 void writeLoadReportJson(const LoadReport& report, std::string& out);
 

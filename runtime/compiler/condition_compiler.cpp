@@ -18,8 +18,11 @@ bool isOperatorObject(const Json& v) {
 // Attributes that describe the request, not the person (SPEC §7: no purpose needed).
 bool isContextual(const std::string& path) {
   std::string head = path.substr(0, path.find('.'));
-  static const char* const kContextual[] = {
-      "locale", "language", "script", "region", "dir", "requestedLocales", "geo", "time", "page"};
+  // "segments" counts as contextual here: the compiler follows segment references and
+  // inherits whether the referenced segments read the profile.
+  static const char* const kContextual[] = {"locale", "language",         "script", "region",
+                                            "dir",    "requestedLocales", "geo",    "time",
+                                            "page",   "segments"};
   for (const char* c : kContextual) {
     if (head == c) return true;
   }

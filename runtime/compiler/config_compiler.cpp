@@ -101,6 +101,7 @@ class ConfigCompiler {
   void checkSegmentRefs(const std::vector<std::string>& refs, const std::string& path);
   void orderCandidates();
   void behaviorSettings(const Json& root);
+  void consentPolicy(const Json& c);
   bool duration(const Json& v, const std::string& path, double& ms);
   void thresholds(const Json& v, const std::string& path, double (&out)[4]);
   void trigger(const Json& t, const std::string& path, CampaignDef& def);
@@ -113,6 +114,7 @@ class ConfigCompiler {
   std::map<std::string, uint32_t> placementIds_;
   std::set<std::string> segmentNames_;
   std::set<std::string> allLocales_;
+  std::map<std::string, bool> segmentReadsProfile_;
 };
 
 void ConfigCompiler::checkKeys(const Json& object, const std::string& path,
@@ -162,8 +164,8 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
   }
   checkKeys(root, "",
             {"version", "defaultLocale", "placements", "segments", "exclusiveGroups", "campaigns",
-             "interestHalfLife", "sensitiveInterests", "behavior"},
-            {"caps", "consent"});
+             "interestHalfLife", "sensitiveInterests", "behavior", "consent"},
+            {"caps"});
   if (!root.contains("version")) {
     problem("version", "is required (the schema version, currently 1)");
   } else if (!root["version"].is_number_integer() && !root["version"].is_number_unsigned()) {
@@ -184,6 +186,7 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
   allLocales_.insert(defaultLocale_);
 
   behaviorSettings(root);
+  if (root.contains("consent")) consentPolicy(root["consent"]);
   if (root.contains("placements")) placements(root["placements"]);
   Json noGroups = Json::array();
   if (root.contains("segments") || root.contains("exclusiveGroups")) {
@@ -275,6 +278,7 @@ void ConfigCompiler::segments(const Json& v, const Json& groups) {
     names.push_back(name);
     cond[name] = conditions_.compile(it.value(), at);
     deps[name] = conditions_.segmentReferences();
+    segmentReadsProfile_[name] = conditions_.readsProfile();
     checkSegmentRefs(deps[name], at);
   }
 
@@ -360,6 +364,12 @@ void ConfigCompiler::segments(const Json& v, const Json& groups) {
       }
     }
   }
+  // Reading a segment that reads the profile reads the profile (dependencies come first).
+  for (const std::string& name : order) {
+    for (const std::string& dep : deps[name]) {
+      if (segmentReadsProfile_[dep]) segmentReadsProfile_[name] = true;
+    }
+  }
   for (const std::string& name : order) {
     SegmentDef s;
     s.name = store(name);
@@ -390,8 +400,8 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
   }
   checkKeys(c, at,
             {"id", "placement", "priority", "audience", "schedule", "seed", "holdout", "variants",
-             "trigger"},
-            {"caps", "consent", "cooldownAfterDismiss", "fatigue"});
+             "trigger", "consent"},
+            {"caps", "cooldownAfterDismiss", "fatigue"});
   CampaignDef def;
   std::string name;
   if (!c.contains("id")) {
@@ -417,13 +427,45 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
     else
       def.priority = c["priority"].get<double>();
   }
+  bool readsProfile = false;
   if (c.contains("audience")) {
     def.audience = conditions_.compile(c["audience"], at + ".audience");
     checkSegmentRefs(conditions_.segmentReferences(), at + ".audience");
+    readsProfile = conditions_.readsProfile();
+    for (const std::string& ref : conditions_.segmentReferences()) {
+      readsProfile = readsProfile || segmentReadsProfile_[ref];
+    }
   }
   if (c.contains("schedule"))
     def.hasSchedule = schedule(c["schedule"], at + ".schedule", def.schedule);
   if (c.contains("trigger")) trigger(c["trigger"], at + ".trigger", def);
+  // SPEC §1: personalization by default when the audience (or a trigger) reads the
+  // profile; nothing when it reads only context such as locale, page, time, coarse geo.
+  def.requiredPurposes = readsProfile || def.hasTrigger ? purposeBit(Purpose::Personalization) : 0;
+  if (c.contains("consent")) {
+    const Json& list = c["consent"];
+    if (!list.is_array()) {
+      problem(at + ".consent",
+              "must be an array of purposes (storage, personalization, measurement, marketing, "
+              "sensitive)");
+    } else {
+      def.requiredPurposes = 0;
+      for (size_t i = 0; i < list.size(); ++i) {
+        Purpose p;
+        if (!list[i].is_string() || !purposeFromName(list[i].get_ref<const std::string&>(), p)) {
+          problem(pathIndex(at + ".consent", i),
+                  "must be one of \"storage\", \"personalization\", \"measurement\", "
+                  "\"marketing\", \"sensitive\"");
+        } else {
+          def.requiredPurposes |= purposeBit(p);
+        }
+      }
+      if (readsProfile && !(def.requiredPurposes & purposeBit(Purpose::Personalization))) {
+        problem(at + ".consent",
+                "the audience reads the visitor's profile, so \"personalization\" is required");
+      }
+    }
+  }
   std::string seed = name;
   if (c.contains("seed")) id(c["seed"], at + ".seed", seed);
   def.seed = store(seed);
@@ -787,6 +829,83 @@ void ConfigCompiler::behaviorSettings(const Json& root) {
         }
       }
     }
+  }
+}
+
+void ConfigCompiler::consentPolicy(const Json& c) {
+  if (!c.is_object()) {
+    problem("consent", std::string("must be an object, not ") + typeName(c));
+    return;
+  }
+  ConsentPolicy& policy = engine_->consentPolicy;
+  checkKeys(c, "consent", {"policy", "vendorId", "policyVersion", "tcfMapping"});
+  if (c.contains("policy")) {
+    const Json& p = c["policy"];
+    if (!p.is_string() || (p.get_ref<const std::string&>() != "optIn" &&
+                           p.get_ref<const std::string&>() != "optOut")) {
+      problem("consent.policy",
+              "must be \"optIn\" (nothing but contextual decisions until consent) or \"optOut\"");
+    } else {
+      policy.optIn = p.get_ref<const std::string&>() == "optIn";
+    }
+  }
+  auto whole = [&](const char* key, uint64_t max, auto& out) {
+    if (!c.contains(key)) return;
+    const Json& v = c[key];
+    if ((!v.is_number_integer() && !v.is_number_unsigned()) || v.get<int64_t>() < 1 ||
+        static_cast<uint64_t>(v.get<int64_t>()) > max) {
+      problem(std::string("consent.") + key,
+              "must be a whole number from 1 to " + std::to_string(max));
+    } else {
+      out = static_cast<std::remove_reference_t<decltype(out)>>(v.get<int64_t>());
+    }
+  };
+  whole("vendorId", 65535, policy.vendorId);
+  whole("policyVersion", 1000000, policy.policyVersion);
+  if (c.contains("tcfMapping")) {
+    const Json& m = c["tcfMapping"];
+    if (!m.is_object()) {
+      problem("consent.tcfMapping",
+              "must be an object {purpose: {\"consent\": [TCF purposes], \"legitimateInterest\": "
+              "[...]}}");
+      return;
+    }
+    for (auto it = m.begin(); it != m.end(); ++it) {
+      std::string at = pathKey("consent.tcfMapping", clipped(it.key()));
+      Purpose purpose;
+      if (!purposeFromName(it.key(), purpose) || purpose == Purpose::Sensitive) {
+        problem(at,
+                "must be storage, personalization, measurement or marketing (sensitive is never "
+                "granted by TCF)");
+        continue;
+      }
+      const Json& spec = it.value();
+      if (!spec.is_object()) {
+        problem(at, "must be an object {\"consent\": [...], \"legitimateInterest\": [...]}");
+        continue;
+      }
+      checkKeys(spec, at, {"consent", "legitimateInterest"});
+      uint8_t index = static_cast<uint8_t>(purpose);
+      for (const char* key : {"consent", "legitimateInterest"}) {
+        if (!spec.contains(key)) continue;
+        uint32_t bits = 0;
+        const Json& ids = spec[key];
+        bool ok = ids.is_array();
+        for (size_t i = 0; ok && i < ids.size(); ++i) {
+          ok = (ids[i].is_number_integer() || ids[i].is_number_unsigned()) &&
+               ids[i].get<int64_t>() >= 1 && ids[i].get<int64_t>() <= kTcfPurposeCount;
+          if (ok) bits |= tcfBit(static_cast<unsigned>(ids[i].get<int64_t>()));
+        }
+        if (!ok) {
+          problem(at + "." + key, "must be an array of TCF purpose ids from 1 to 24");
+          continue;
+        }
+        (std::string(key) == "consent" ? policy.tcfMapping.required
+                                       : policy.tcfMapping.legitimateInterest)[index] = bits;
+      }
+    }
+    std::string error;
+    if (!validateTcfMapping(policy.tcfMapping, error)) problem("consent.tcfMapping", error);
   }
 }
 

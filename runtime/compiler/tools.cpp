@@ -174,23 +174,32 @@ std::string simulateJson(std::string_view request) {
     return errorJson("config: " + compiled.problems[0].path + ": " + compiled.problems[0].message);
   }
   const Engine& engine = *compiled.engine;
-  ConsentGate consent;
-  NodeId consentNode = req.member(0, "consent");
-  if (consentNode != kNoNode && req.type(consentNode) == Type::Object) {
-    static const char* const kPurposes[] = {"storage", "personalization", "measurement",
-                                            "marketing", "sensitive"};
-    for (int p = 0; p < 5; ++p) {
-      NodeId flag = req.member(consentNode, kPurposes[p]);
-      if (flag != kNoNode && req.type(flag) == Type::Bool)
-        consent.granted[p] = req.node(flag).boolean;
-    }
-  }
   VisitorState state;
   NodeId visitor = req.member(0, "visitor");
   NodeId id = visitor == kNoNode ? kNoNode : req.member(visitor, "id");
   if (id != kNoNode && req.type(id) == Type::String) state.visitorId = std::string(req.str(id));
+  // "consent": purpose flags the visitor gave before the first step (a consent record).
+  NodeId consentNode = req.member(0, "consent");
+  if (consentNode != kNoNode && req.type(consentNode) == Type::Object &&
+      req.node(consentNode).count) {
+    ConsentInputs inputs;
+    for (NodeId flag = req.node(consentNode).firstChild; flag != kNoNode;
+         flag = req.node(flag).next) {
+      Purpose p;
+      if (!purposeFromName(req.key(flag), p) || req.type(flag) != Type::Bool) {
+        return errorJson(
+            "consent: expects purpose flags (storage, personalization, measurement, marketing, "
+            "sensitive)");
+      }
+      inputs.flags[static_cast<uint8_t>(p)] = req.node(flag).boolean ? 1 : 0;
+    }
+    uint8_t granted;
+    if (!updateConsent(state, engine.consentPolicy, engine.profileSettings, inputs, "simulate", 0,
+                       granted, error)) {
+      return errorJson("consent: " + error);
+    }
+  }
   Decider decider(engine);
-  decider.setConsent(consent);
   decider.attach(&state);
   Doc scratch;
   std::string out = "{\"steps\":[";
@@ -215,6 +224,7 @@ std::string simulateJson(std::string_view request) {
       if (props != kNoNode) req.write(props, propsJson);
       out += ",\"track\":";
       writeJsonString(req.str(track), out);
+      ConsentGate consent = effectiveConsent(engine.consentPolicy, state.consent, ConsentInputs());
       if (trackJson(state, engine, consent, req.str(track), propsJson, at, scratch, error)) {
         out += ",\"ok\":true";
       } else {

@@ -21,6 +21,7 @@ const START = Date.parse('2026-11-25T10:00:00Z');
 // fans; everyone else sees the default.
 const CONFIG = {
   version: 1,
+  consent: { policy: 'optOut' },
   defaultLocale: 'en',
   placements: [
     { id: 'hero', default: { en: { headline: 'Welcome' } } },
@@ -395,11 +396,12 @@ describe('storage', () => {
     assert.deepEqual(p.interests, {});
     assert.equal(p.rfm.purchases, 0);
     assert.equal(headline(rt), 'Welcome');
-    assert.equal(rt.visitorId, id, 'the id stays (forget erases the profile)');
+    assert.notEqual(rt.visitorId, id, 'forget() drops the id too: the visitor starts over as someone new');
+    const fresh = rt.visitorId;
     await rt.close();
     const next = await open({ storage: store.adapter() });
     assert.equal(eventTotal(next), 0);
-    assert.equal(next.visitorId, id);
+    assert.equal(next.visitorId, fresh);
     await next.close();
   });
 

@@ -12,6 +12,7 @@ const M = await createAttuneModule({ wasmBinary });
 
 const config = JSON.stringify({
   version: 1,
+  consent: { policy: 'optOut' },
   placements: [{ id: 'hero', default: { en: { h: 'default' } } }, { id: 'banner' }],
   campaigns: [
     { id: 'skier', placement: 'hero', priority: 5, audience: { 'topInterests.0': 'ski' },

@@ -11,7 +11,7 @@
 
 namespace {
 
-const char* kConfig = R"({"version": 1, "defaultLocale": "en",
+const char* kConfig = R"({"version": 1, "defaultLocale": "en", "consent": {"policy": "optOut"},
   "placements": [{"id": "hero", "default": {"en": {"h": "Welcome"}}}, {"id": "banner"}],
   "segments": {"vip": {"traits.tier": {"$in": ["gold", "platinum"]}}},
   "campaigns": [

@@ -9,7 +9,7 @@
 
 namespace {
 
-const char* kConfig = R"json({"version": 1,
+const char* kConfig = R"json({"version": 1, "consent": {"policy": "optOut"},
   "placements": [{"id": "hero", "default": {"en": {"h": "default"}}}, {"id": "banner"}],
   "segments": {"regular": {"behavior.counts.page_view.d30": {"$gte": 100}}},
   "campaigns": [

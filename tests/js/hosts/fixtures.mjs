@@ -3,6 +3,7 @@
 
 export const SHOP_CONFIG = {
   version: 1,
+  consent: { policy: 'optOut' },
   defaultLocale: 'en',
   placements: [
     { id: 'hero', channel: 'web', default: { en: { headline: 'Welcome' }, de: { headline: 'Willkommen' } } },

@@ -7,6 +7,7 @@ import { localStorageAdapter } from '/web/lib/storage.mjs';
 
 const CONFIG = {
   version: 1,
+  consent: { policy: 'optOut' },
   defaultLocale: 'en',
   placements: [{ id: 'hero', default: { en: { headline: 'Welcome' } } }],
   campaigns: [
