@@ -146,6 +146,19 @@ class EngineHandle {
                            out);
     return out;
   }
+  // The edge's state cookie value, or "" when the visitor has not granted `storage` (with
+  // GPC applied when `gpc`): the edge then sets no cookie at all.
+  std::string cookieForJson(VisitorHandle& visitor, uint32_t maxBytes, bool gpc) {
+    if (!engine_) return std::string();
+    attune::ConsentInputs inputs;
+    inputs.gpc = gpc;
+    attune::ConsentGate gate =
+        attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, inputs);
+    std::string out;
+    if (gate.allows(attune::Purpose::Storage)) attune::encodeCookie(visitor.state, maxBytes, out);
+    return out;
+  }
+
   // The purposes in force for the visitor, with GPC applied when `gpc`: what a host checks
   // before storing state or sending events.
   std::string purposesJson(VisitorHandle& visitor, bool gpc) {
@@ -242,7 +255,8 @@ void registerEngineMethods(Class& engine) {
       .function("decideForJson", &EngineHandle::decideForJson)
       .function("profileJson", &EngineHandle::profileJson)
       .function("setConsentJson", &EngineHandle::setConsentJson)
-      .function("purposesJson", &EngineHandle::purposesJson);
+      .function("purposesJson", &EngineHandle::purposesJson)
+      .function("cookieForJson", &EngineHandle::cookieForJson);
   engine.function("ok", &EngineHandle::ok)
       .function("errorsJson", &EngineHandle::errorsJson)
       .function("decideJson", &EngineHandle::decideJson)

@@ -324,6 +324,7 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
   reasons_.clear();
   items_.clear();
   uint32_t shown = 0;
+  uint8_t shownPurposes = 0;
   std::string& missing = missingField_;
   out += "{\"placement\":";
   writeJsonString(engine_.str(p.id), out);
@@ -397,6 +398,7 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
     reason(c, heldOut ? "holdout" : "chosen", "");
     // The first item's fields are the decision's own; with maxItems > 1 every item is also
     // listed in "items".
+    if (shown == 0) shownPurposes = c.requiredPurposes;
     std::string& target = shown == 0 ? first_ : item_;
     target.clear();
     writeKey("campaign", target);
@@ -442,6 +444,16 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
   if (reasons) {
     out += ",\"reasons\":[";
     out += reasons_;
+    out += "],\"purposes\":[";  // the consent purposes this decision relied on
+    bool firstPurpose = true;
+    for (uint8_t p = 0; p < 5; ++p) {
+      if (!((shownPurposes >> p) & 1)) continue;
+      if (!firstPurpose) out += ',';
+      firstPurpose = false;
+      out += '"';
+      out += purposeName(static_cast<Purpose>(p));
+      out += '"';
+    }
     out += ']';
   }
   out += '}';

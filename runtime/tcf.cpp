@@ -362,10 +362,10 @@ void appendVendorSet(const char* name, const TcfVendorSet& set, std::string& out
   out += set.rangeEncoded ? "\"range\"" : "\"bitField\"";
 }
 
+// Letters as decoded; a consent never decoded holds NULs, which must not reach the JSON.
 void appendLetters(const char* letters, std::string& out) {
-  out += '"';
-  out.append(letters, 2);
-  out += '"';
+  size_t n = letters[0] == '\0' ? 0 : letters[1] == '\0' ? 1 : 2;
+  writeJsonString(std::string_view(letters, n), out);
 }
 
 // vendorId < 0 leaves "vendorId" out (writeTcfJson does not know it).

@@ -74,3 +74,31 @@ test('garbage cookies and blobs load as a fresh visitor with a reason, never a t
   }
   v.delete();
 });
+
+test('the edge entry point sets no cookie without the storage purpose', () => {
+  const optIn = new M.Engine(JSON.stringify({ version: 1, placements: [{ id: 'p' }] }));
+  const v = new M.Visitor();
+  v.setId('visitor-1');
+  // optIn and no choice yet: tracking records nothing and there is no cookie to set.
+  assert.equal(optIn.trackJson(v, 'page_view', '{"categories": ["ski"]}', START), '');
+  assert.equal(optIn.cookieForJson(v, 4096, false), '');
+  assert.deepEqual(JSON.parse(optIn.purposesJson(v, false)),
+    { storage: false, personalization: false, measurement: false, marketing: false, sensitive: false });
+  // Personalization alone still stores nothing.
+  JSON.parse(optIn.setConsentJson(v, '{"personalization": true}', 'banner', START));
+  assert.equal(optIn.cookieForJson(v, 4096, false), '');
+  // With storage the state travels; GPC does not touch storage.
+  const record = JSON.parse(optIn.setConsentJson(v, '{"storage": true}', 'banner', START));
+  assert.equal(record.purposes.storage, true);
+  assert.equal(record.source, 'banner');
+  const cookie = optIn.cookieForJson(v, 4096, true);
+  assert.ok(cookie.length > 0);
+  const restored = new M.Visitor();
+  assert.equal(JSON.parse(restored.loadCookie(cookie)).status, 'ok');
+  assert.equal(JSON.parse(restored.consentRecordJson()).purposes.storage, true);
+  // Withdrawing storage: no cookie again, and the profile is gone.
+  JSON.parse(optIn.setConsentJson(v, '{"storage": false}', 'banner', START + 1000));
+  assert.equal(optIn.cookieForJson(v, 4096, false), '');
+  assert.equal(JSON.parse(optIn.profileJson(v, START + 1000)).behavior.counts.page_view.lifetime, 0);
+  for (const h of [optIn, v, restored]) h.delete();
+});
