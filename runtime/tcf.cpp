@@ -100,10 +100,11 @@ bool readLetters(BitReader& r, const char* field, char out[3], std::string& erro
 
 // Range entries (vendor vectors and publisher restrictions share the shape). Entries must
 // ascend without overlapping — the order every encoder writes — which also bounds the
-// work to one pass over 1..65535. `onRange(start, end)` stores an entry.
+// work to one pass over 1..65535. `onRange(start, end)` stores an entry. Errors name
+// `entries`; running out of bits names the whole `section`.
 template <class OnRange>
-bool readRanges(BitReader& r, const char* section, uint32_t maxVendorId, OnRange&& onRange,
-                std::string& error) {
+bool readRanges(BitReader& r, const char* section, const char* entries, uint32_t maxVendorId,
+                OnRange&& onRange, std::string& error) {
   uint32_t numEntries = static_cast<uint32_t>(r.read(kNumEntriesBits));
   uint32_t previousEnd = 0;
   for (uint32_t i = 1; i <= numEntries; ++i) {
@@ -111,17 +112,17 @@ bool readRanges(BitReader& r, const char* section, uint32_t maxVendorId, OnRange
     uint32_t start = static_cast<uint32_t>(r.read(kVendorIdBits));
     uint32_t end = isRange ? static_cast<uint32_t>(r.read(kVendorIdBits)) : start;
     if (!r.ok()) return fail(error, "truncated: %s", section);
-    if (start == 0 || end == 0) return fail(error, "%s: vendor id 0 in range entry %u", section, i);
+    if (start == 0) return fail(error, "%s: vendor id 0 in range entry %u", entries, i);
     if (end < start) {
-      return fail(error, "%s: range entry %u: end %u before start %u", section, i, end, start);
+      return fail(error, "%s: range entry %u: end %u before start %u", entries, i, end, start);
     }
     if (end > maxVendorId) {
-      return fail(error, "%s: range entry %u: vendor %u above maxVendorId %u", section, i, end,
+      return fail(error, "%s: range entry %u: vendor %u above maxVendorId %u", entries, i, end,
                   maxVendorId);
     }
     if (start <= previousEnd) {
       return fail(error, "%s: range entry %u: starts at %u, not after the previous entry's end %u",
-                  section, i, start, previousEnd);
+                  entries, i, start, previousEnd);
     }
     previousEnd = end;
     onRange(start, end);
@@ -144,7 +145,7 @@ bool readVendorSet(BitReader& r, const char* section, TcfVendorSet& set, std::st
     return true;
   }
   return readRanges(
-      r, section, maxVendorId,
+      r, section, section, maxVendorId,
       [&](uint32_t start, uint32_t end) {
         for (uint32_t id = start; id <= end; ++id) set.bits[id >> 6] |= uint64_t{1} << (id & 63);
       },
@@ -166,7 +167,7 @@ bool readPublisherRestrictions(BitReader& r, TcfConsent& c, std::string& error) 
     char entrySection[64];
     std::snprintf(entrySection, sizeof entrySection, "publisher restriction %u", k);
     bool ok = readRanges(
-        r, entrySection, 0xFFFF,
+        r, section, entrySection, 0xFFFF,
         [&](uint32_t start, uint32_t end) {
           TcfRestrictionRange range;
           range.purposeId = purposeId;
@@ -176,11 +177,7 @@ bool readPublisherRestrictions(BitReader& r, TcfConsent& c, std::string& error) 
           c.publisherRestrictions.push_back(range);
         },
         error);
-    if (!ok) {
-      // A truncated entry is reported for the whole section, like the other sections.
-      if (error.compare(0, 10, "truncated:") == 0) error = "truncated: publisher restrictions";
-      return false;
-    }
+    if (!ok) return false;
   }
   return true;
 }

@@ -76,6 +76,12 @@ function wrapModule(native) {
       return callJson(() => native.simulateJson(input.json));
     },
 
+    // An IAB TCF v2.2 TC string decoded, and the purposes it grants (for a vendor id).
+    tcf(tcString, vendorId = 0) {
+      if (typeof tcString !== 'string') return { error: 'tcString: must be a string' };
+      return callJson(() => native.tcfJson(wellFormed(tcString), Number(vendorId)));
+    },
+
     hashBucket(seed, id) {
       if (typeof seed !== 'string') return { error: 'seed: must be a string' };
       if (typeof id !== 'string') return { error: 'id: must be a string' };

@@ -2,7 +2,7 @@
 // neutral: Node, the Chromium page and the workerd worker each load the JSON their own way
 // and call this, so every host runs exactly the same checks.
 
-const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile'];
+const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile', 'tcf'];
 const OPTIONAL_FILES = ['regex'];
 
 // The decision fields compared when a case does not list its own (as the native runner,
@@ -17,6 +17,7 @@ const RUNNERS = {
   hash: (attune, c) => attune.hashBucket(c.seed, c.id),
   decisions: runDecision,
   profile: runTimeline,
+  tcf: runTcf,
 };
 
 export async function runVectors(attune, files) {
@@ -100,6 +101,13 @@ function runTimeline(attune, c) {
     got[key] = c.expect[key] === '*' && value !== undefined ? '*' : value === undefined ? '(missing)' : value;
   }
   return got;
+}
+
+// A TC string decoded and mapped (for the case's vendor id); only the fields the case pins.
+function runTcf(attune, c) {
+  const decoded = attune.tcf(c.tcString, c.vendorId ?? 0);
+  if (isErrorExpectation(c.expected) || typeof decoded.error === 'string') return decoded.error ? { error: decoded.error } : decoded;
+  return Object.fromEntries(Object.keys(c.expected).map((key) => [key, decoded[key]]));
 }
 
 // `{"error": true}` expects any error message; everything else must match exactly.

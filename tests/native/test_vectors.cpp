@@ -5,6 +5,7 @@
 #include "config_compiler.h"
 #include "decider.h"
 #include "hash.h"
+#include "tcf.h"
 #include "tools.h"
 #include "vector_support.h"
 
@@ -146,6 +147,31 @@ TEST_CASE("vectors: behaviour timelines (profile, triggers, state)", "[vectors][
       } else {
         CHECK(sameJson(got, value, cases, e));
       }
+    }
+  });
+  CHECK(n >= 30);
+}
+
+TEST_CASE("vectors: IAB TCF v2.2 strings", "[vectors][tcf]") {
+  size_t n = forEachCase("tcf.json", [](const Doc& cases, NodeId c) {
+    NodeId vendor = cases.member(c, "vendorId");
+    std::string answer;
+    attune::describeTcString(cases.str(cases.member(c, "tcString")),
+                             vendor == kNoNode ? 0 : cases.node(vendor).number,
+                             attune::TcfMapping(), answer);
+    Doc got;
+    attune::ParseError err;
+    REQUIRE(got.parse(answer, err));
+    NodeId expected = cases.member(c, "expected");
+    if (expectsError(cases, expected)) {
+      CHECK(got.member(0, "error") != kNoNode);
+      return;
+    }
+    INFO(answer);
+    for (NodeId field = cases.node(expected).firstChild; field != kNoNode;
+         field = cases.node(field).next) {
+      INFO("field " << cases.key(field));
+      CHECK(sameJson(got, got.member(0, cases.key(field)), cases, field));
     }
   });
   CHECK(n >= 30);
