@@ -16,7 +16,12 @@ bool digits(std::string_view s, size_t pos, size_t n, int& out) {
   return true;
 }
 
-// Days from 1970-01-01 to the given civil date (proleptic Gregorian; Howard Hinnant's method).
+bool leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+}  // namespace
+
 int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
   const int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -25,12 +30,6 @@ int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
   const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
   return era * 146097 + static_cast<int64_t>(doe) - 719468;
 }
-
-bool leap(int y) {
-  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-}  // namespace
 
 bool parseInstant(std::string_view s, double& epochMs) {
   int year, month, day;

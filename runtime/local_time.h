@@ -20,6 +20,9 @@ bool parseInstant(std::string_view text, double& epochMs);
 
 LocalTime localTime(double epochMs, int utcOffsetMinutes);
 
+// Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
+
 // "HH:MM" (00:00–24:00) → minutes of the day.
 bool parseClock(std::string_view text, int& minutes);
 

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <limits>
 
+#include "local_time.h"
 #include "utf8.h"
 
 namespace attune {
@@ -813,16 +814,8 @@ void writeInterests(const Profile& p, const ProfileSettings& s, const ConsentGat
 }
 
 // ---------------------------------------------------------------------------------------
-// Civil dates (Howard Hinnant's algorithms), for birthdays in the visitor's local calendar.
-
-int64_t daysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
+// Civil dates (Howard Hinnant's algorithms; daysFromCivil lives in local_time), for birthdays
+// in the visitor's local calendar.
 
 int64_t yearFromDays(int64_t z) {
   z += 719468;

@@ -9,39 +9,10 @@
 // missing value is the same in both engines. The condition is generated after the
 // attributes, so the generator knows which paths are present. Deterministic for a seed.
 
-// mulberry32: tiny, fast, good enough for test generation, identical on every platform.
-export function mulberry32(seed) {
-  let a = seed >>> 0;
-  return function next() {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Rng, mulberry32 } from './prng.mjs';
 
-class Rng {
-  constructor(seed) {
-    this.next = mulberry32(seed);
-  }
-  int(lo, hi) {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p) {
-    return this.next() < p;
-  }
-  pick(items) {
-    return items[Math.floor(this.next() * items.length)];
-  }
-  // Up to n distinct items, in random order.
-  sample(items, n) {
-    const pool = [...items];
-    const out = [];
-    while (out.length < n && pool.length) out.push(pool.splice(this.int(0, pool.length - 1), 1)[0]);
-    return out;
-  }
-}
+export { mulberry32 };
+
 
 export const DEFAULT_OPTIONS = {
   maxDepth: 4,

@@ -36,6 +36,7 @@ import {
 } from '@iabtcf/core';
 
 import { instantiateModule } from '../../web/lib/instantiate.mjs';
+import { Rng as BaseRng } from './prng.mjs';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = process.env.ATTUNE_TCF_CLI || `${ROOT}build/attune`;
@@ -267,38 +268,10 @@ function differences(ours, reference, idsOnly = false) {
 // ---------------------------------------------------------------------------------------
 // Random consent states.
 
-function mulberry32(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  constructor(seed) {
-    this.next = mulberry32(seed);
-  }
-  int(lo, hi) {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  chance(p) {
-    return this.next() < p;
-  }
-  pick(items) {
-    return items[this.int(0, items.length - 1)];
-  }
+// Rng plus the two-letter codes TC strings carry.
+class Rng extends BaseRng {
   letters() {
     return String.fromCharCode(65 + this.int(0, 25), 65 + this.int(0, 25));
-  }
-  // Ids from 1..n, each with probability p.
-  subset(n, p) {
-    const out = [];
-    for (let i = 1; i <= n; i++) if (this.chance(p)) out.push(i);
-    return out;
   }
 }
 
