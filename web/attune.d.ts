@@ -84,6 +84,26 @@ export interface Config {
   /** Ordered; a visitor belongs to at most the first matching segment of each group. */
   exclusiveGroups?: ExclusiveGroup[];
   campaigns?: Campaign[];
+  /** Consent policy (docs/CONSENT.md, docs/CONFIG.md). Default policy `optIn`. */
+  consent?: {
+    policy?: 'optIn' | 'optOut';
+    vendorId?: number;
+    policyVersion?: number;
+    tcfMapping?: { [purpose in Exclude<Purpose, 'sensitive'>]?: { consent?: number[]; legitimateInterest?: number[] } };
+  };
+  /** Decay half-life of inferred interests, e.g. `"14d"`. */
+  interestHalfLife?: string;
+  /** Interest keys never stored or used without the `sensitive` purpose. */
+  sensitiveInterests?: string[];
+  /** Behaviour settings (docs/STATE.md). */
+  behavior?: {
+    sessionTimeout?: string;
+    cartAbandonAfter?: string;
+    lapsedReturnAfter?: string;
+    lifecycle?: { activeDays?: number; lapsedDays?: number };
+    rfm?: { recencyDays?: number[]; frequency?: number[]; monetary?: number[] };
+    interestWeights?: { view?: number; purchase?: number };
+  };
 }
 
 export interface Placement {
@@ -110,6 +130,13 @@ export interface Campaign {
   seed?: string;
   /** Fraction (0–1) of eligible visitors kept as control. */
   holdout?: number;
+  /**
+   * Purposes the campaign needs. Default `["personalization"]` when the audience, a
+   * referenced segment or the trigger reads the profile, `[]` otherwise.
+   */
+  consent?: Purpose[];
+  /** Eligible only within `within` after the event (docs/STATE.md "Triggers"). */
+  trigger?: { event: string; within: string; category?: string };
   variants: Variant[];
 }
 
@@ -211,6 +238,8 @@ export interface Visitor {
     referrer?: string;
     utm?: { [param: string]: string };
   };
+  /** This request's consent inputs: flags, a TC string, Global Privacy Control. */
+  consent?: { [purpose in Purpose]?: boolean } & { tcString?: string; gpc?: boolean };
 }
 
 /** What one campaign (or the placement default) shows. */
@@ -235,6 +264,8 @@ export interface Decision extends DecisionItem {
   items?: DecisionItem[];
   /** Present only when asked for with `{ reasons: true }`. */
   reasons?: Reason[];
+  /** With `{ reasons: true }`: the consent purposes the shown campaign relied on. */
+  purposes?: Purpose[];
 }
 
 export interface PageDecision {
@@ -251,8 +282,9 @@ export interface Reason {
    */
   result: 'chosen' | 'holdout' | 'skipped' | 'not_reached';
   /**
-   * Why a candidate was skipped: `schedule`, `audience`, `no_visitor_id` (variants or a
-   * holdout need `visitor.id`), or `content_missing:<field>` (a template missed a value).
+   * Why a candidate was skipped: `schedule`, `trigger`, `audience`, `consent:<purpose>`
+   * (a purpose the campaign needs is not granted), `no_visitor_id` (variants or a holdout
+   * need `visitor.id`), or `content_missing:<field>` (a template missed a value).
    */
   reason?: string;
 }
@@ -322,9 +354,77 @@ export interface CreateAttuneOptions extends LoadOptions {
    * and returns the context to use (visitor-input shape without `id`).
    */
   context?: (defaults: VisitorContext) => VisitorContext;
-  /** Write-behind bound: at most one flush per this many ms (default 1000); also on pagehide/hidden. */
+  /** Write-behind bound: at most one flush per this many ms (default 1000); also on pagehide/hidden. Also the collector's send interval. */
   flushIntervalMs?: number;
+  /**
+   * Where impression/click/dismiss/conversion events are POSTed (sendBeacon, else fetch
+   * keepalive), in batches — only while `measurement` is in force. Without it they are
+   * profile events only.
+   */
+  collectorUrl?: string;
+  /** Replaces sendBeacon/fetch (tests, custom pipelines): returns whether the batch was handed over. */
+  collectorTransport?: (url: string, body: string) => boolean;
+  /**
+   * Global Privacy Control: default reads `navigator.globalPrivacyControl === true` at every
+   * decision; a boolean fixes it; a function is asked each time (throwing counts as on).
+   * On: `marketing` is denied whatever was granted.
+   */
+  gpc?: boolean | (() => boolean);
+  /**
+   * The IAB TCF v2.2 CMP to listen to (`__tcfapi`-compatible). Default: `window.__tcfapi`
+   * when present (looked for again on `load`); `false`: no CMP pickup.
+   */
+  tcfApi?: false | ((command: string, version: number, callback: (...args: any[]) => void, parameter?: unknown) => void);
 }
+
+export type Purpose = 'storage' | 'personalization' | 'measurement' | 'marketing' | 'sensitive';
+export type Purposes = { [P in Purpose]: boolean };
+
+/** What `setConsent` takes: any purpose flags and/or an IAB TCF v2.2 TC string (flags win over it). */
+export type ConsentInput = Partial<Purposes> & { tcString?: string };
+
+/** The proof of consent kept with the state (docs/CONSENT.md). */
+export interface ConsentRecord {
+  /** False until the visitor made a choice. */
+  present: boolean;
+  purposes: Purposes;
+  /** When the choice was recorded (the runtime's clock, ms since the epoch). */
+  updated: number;
+  /** Where it came from: `'api'` (default), `'tcf'` (the CMP), or the site's own label. */
+  source: string;
+  /** The config's `consent.policyVersion` it was given under; an older one is ignored. */
+  policyVersion: number;
+}
+
+export interface CollectorStats {
+  /** Waiting to be sent. */
+  queued: number;
+  /** Handed to sendBeacon/fetch. */
+  sent: number;
+  /** Dropped because the queue was full (the oldest go first). */
+  dropped: number;
+  /** Discarded unsent by a measurement withdrawal or forget(). */
+  discarded: number;
+  /** Refused by the browser or answered with an error. */
+  failed: number;
+  batches: number;
+  lastError?: string;
+}
+
+export interface CmpStatus {
+  state: 'disabled' | 'absent' | 'listening' | 'applied' | 'refused' | 'error';
+  /** The CMP's last `eventStatus` (`tcloaded`, `cmpuishown`, `useractioncomplete`). */
+  eventStatus?: string;
+  /** For `applied`: whether the string changed the record (the same choice again does not). */
+  changed?: boolean;
+  /** Why a string was refused or the CMP failed. */
+  reason?: string;
+  /** The listener was removed (close()). */
+  closed?: boolean;
+}
+
+/** `{ok: true, queued}`: `queued` is false without `measurement` or without a collectorUrl. */
+export type MeasureResult = { ok: true; queued: boolean } | ErrorResult;
 
 /** The visitor-input shape without `id` (the runtime's visitor supplies it); `now` defaults to the clock. */
 export type VisitorContext = Omit<Visitor, 'id' | 'now'> & { now?: string | number };
@@ -336,6 +436,8 @@ export type VisitorContext = Omit<Visitor, 'id' | 'now'> & { now?: string | numb
 export interface StorageAdapter {
   read(key: string): string | null;
   write(key: string, value: string): void;
+  /** Erases the key (used to drop state kept without consent); without it the runtime writes `''`. */
+  remove?(key: string): void;
   /** Calls `onChange` when another tab/process changed the value; returns an unsubscribe function. */
   subscribe?(key: string, onChange: () => void): () => void;
   /** Runs `critical` exclusively across tabs/processes (read–merge–write of a flush). */
@@ -387,16 +489,37 @@ export interface AttuneRuntime {
   decidePage(overrides?: VisitorContext, options?: DecideOptions): PageDecision | ErrorResult;
   /** The profile part of the context (interests, behavior, cart, rfm, lifecycle…), a fresh copy. */
   profile(): Profile | ErrorResult;
-  /** Erases the profile in memory and in storage now (the visitor id and consent record stay); other tabs drop their queued events. */
+  /**
+   * Erases the profile, the visitor id and queued events in memory and in storage now (a
+   * fresh id is generated; the consent record stays); other tabs drop their queued events.
+   */
   forget(): { ok: true } | ErrorResult;
+  /**
+   * Records the visitor's choice (source `'api'` unless `options.source` says otherwise);
+   * later decisions, events and storage follow it at once. Withdrawing `storage` or
+   * `personalization` erases the profile in memory and storage before returning; a
+   * malformed TC string is refused with the reason and changes nothing.
+   */
+  setConsent(input: ConsentInput, options?: { source?: string }): { ok: true; record: ConsentRecord } | ErrorResult;
+  /** The stored consent record (what, when, source, policy version). */
+  consentRecord(): ConsentRecord | ErrorResult;
+  /** The purposes in force now: policy default, record, GPC. */
+  purposes(): Purposes | ErrorResult;
+  /** Measurement events for a decision's token: a profile event, and a collector event with `measurement`. */
+  impression(token: string): MeasureResult;
+  click(token: string): MeasureResult;
+  dismiss(token: string): MeasureResult;
+  conversion(token: string, value?: number): MeasureResult;
   /** Persists now (merging with other tabs); resolves to the storage status afterwards. Never rejects. */
   flush(): Promise<StorageStatus>;
   readonly storageStatus: StorageStatus;
   readonly loadReport: LoadReport;
-  /** The visitor's id (generated once, kept in the state blob); undefined after close(). */
+  readonly collectorStats: CollectorStats;
+  readonly cmpStatus: CmpStatus;
+  /** The visitor's id (generated once; kept in the state blob while `storage` is in force, else new on every page); undefined after close(). */
   readonly visitorId: string | undefined;
   readonly closed: boolean;
-  /** Flushes, stops timers and listeners, frees the Wasm objects. Idempotent; later calls give `{ error: 'runtime closed' }`. */
+  /** Sends what the collector holds (with measurement), removes the CMP listener, flushes, stops timers and listeners, frees the Wasm objects. Idempotent; later calls give `{ error: 'runtime closed' }`. */
   close(): Promise<void>;
 }
 

@@ -1,23 +1,41 @@
 // The stateful browser runtime: one visitor, one compiled config, the visitor's profile
-// kept on the device and shared between the site's tabs.
+// kept on the device and shared between the site's tabs — only as far as the visitor's
+// consent allows (SPEC §7, docs/CONSENT.md).
 //
-//   const rt = await createAttune({ config });
+//   const rt = await createAttune({ config, collectorUrl: '/collect' });
+//   rt.setConsent({ storage: true, personalization: true, measurement: true });
 //   rt.track('page_view', { categories: ['ski'] });
-//   rt.decide('hero');
+//   const d = rt.decide('hero');
+//   rt.impression(d.token);
 //
 // Events apply to the in-memory Visitor at once (the next decision sees them) and are also
-// queued. A flush (write-behind, at most every flushIntervalMs, and when the page is
-// hidden) runs under a cross-tab lock: it reads the stored blob; if another tab wrote since
-// this tab last read, it loads that blob into a fresh Visitor and re-applies this tab's
-// queued events with their original timestamps, so no tab's counts are lost; then it
-// writes the result, which becomes this tab's state. Other tabs hear of the write through
-// the `storage` event and do the same merge in memory.
+// queued, as are consent changes. A flush (write-behind, at most every flushIntervalMs, and
+// when the page is hidden) runs under a cross-tab lock: it reads the stored blob; if another
+// tab wrote since this tab last read, it loads that blob into a fresh Visitor and re-applies
+// this tab's queued events and consent changes with their original timestamps, so no tab's
+// counts or choices are lost; then it writes the result, which becomes this tab's state.
+// Other tabs hear of the write through the `storage` event and do the same merge in memory.
+//
+// Consent decides what may reach the device: with `storage` in force the whole state is
+// written; without it, nothing — except, once the visitor has made a choice, the minimal
+// consent record that honours it (no id, no profile). Reading the stored value is always
+// allowed: it is how an earlier choice is found.
 //
 // Nothing here throws after createAttune resolves: bad input and storage failures come
 // back as values (`{error}`, `storageStatus`).
 
 import createAttuneModule from './dist/attune.mjs';
 import { callJson, describeError, isObject, toJson, wellFormed } from './lib/boundary.mjs';
+import { createCollector } from './lib/collector.mjs';
+import {
+  PURPOSES,
+  checkGpcOption,
+  checkTcfApiOption,
+  gpcReader,
+  listenToCmp,
+  readConsentInput,
+  readSource,
+} from './lib/consent.mjs';
 import { defaultContext, mergeContext } from './lib/context.mjs';
 import { instantiateModule } from './lib/instantiate.mjs';
 import {
@@ -31,8 +49,10 @@ import {
 
 const DEFAULT_KEY = 'attune:state';
 const DEFAULT_FLUSH_INTERVAL_MS = 1000;
+const MAX_COLLECTOR_URL = 2048;
 const CLOSED = 'runtime closed';
 const EMPTY_REPORT = Object.freeze({ status: 'empty', consentKept: false, fromVersion: 0, reason: '' });
+const NOTHING_GRANTED = Object.freeze(Object.fromEntries(PURPOSES.map((p) => [p, false])));
 
 export async function createAttune(options = {}) {
   const settings = readOptions(options);
@@ -80,8 +100,20 @@ function readOptions(options) {
   if (typeof interval !== 'number' || !(interval >= 0) || !Number.isFinite(interval)) {
     fail('flushIntervalMs: must be a finite number >= 0');
   }
+  const url = options.collectorUrl;
+  if (url !== undefined && (typeof url !== 'string' || url === '' || url.length > MAX_COLLECTOR_URL)) {
+    fail(`collectorUrl: must be a non-empty URL of at most ${MAX_COLLECTOR_URL} characters`);
+  }
+  if (options.collectorTransport !== undefined && typeof options.collectorTransport !== 'function') {
+    fail('collectorTransport: must be a function (url, body) returning whether the batch was handed over');
+  }
+  const gpcProblem = checkGpcOption(options.gpc);
+  if (gpcProblem) fail(gpcProblem);
+  const tcfProblem = checkTcfApiOption(options.tcfApi);
+  if (tcfProblem) fail(tcfProblem);
   return { config: config.json, storage: options.storage, key, clock, context: options.context,
-    flushIntervalMs: interval };
+    flushIntervalMs: interval, collectorUrl: url, collectorTransport: options.collectorTransport,
+    gpc: gpcReader(options.gpc), tcfApi: options.tcfApi };
 }
 
 function compileEngine(native, configJson) {
@@ -104,30 +136,125 @@ function compileEngine(native, configJson) {
 }
 
 function startRuntime(native, engine, settings) {
-  const { key, clock, flushIntervalMs } = settings;
+  const { key, clock, flushIntervalMs, gpc } = settings;
   let { adapter, status } = openStorage(settings.storage);
   let visitor = new native.Visitor();
-  let queue = [];            // {type, props (JSON text), now}: tracked here, not yet stored
+  // Not yet stored, in order: {kind: 'track', type, props (JSON text), now},
+  // {kind: 'consent', json, source, now} and {kind: 'forget', id (the new id)}. Replayed onto
+  // another tab's state in a merge, so a tab's events, choices and erasures all survive it.
+  let queue = [];
   let lastSeen = null;       // the stored text this tab's state is built on
+  let knownId = '';          // the visitor id in that text ('' when it holds none)
   let loadReport = EMPTY_REPORT;
-  let mustWrite = false;     // the stored value is missing or unreadable: replace it
-  let forgotten = false;     // forget() ran: write over whatever is stored, merge nothing
+  let mustWrite = false;     // the stored value may be out of date: compare and replace it
   let pending = null;        // the flush waiting for or holding the lock: {started, promise}
   let timer = null;
   let lastFlushAt = -Infinity;
   let closed = false;
   let closing = null;
+  let inForce = NOTHING_GRANTED;  // purposes in force without GPC (GPC touches only marketing)
+  let record = { present: false };
+  let collector = null;
+  let cmp = null;
   const cleanups = [];
 
-  // Consent seam (SPEC §7): the consent issue makes this read the visitor's `storage`
-  // purpose. While it is false nothing is read from or written to the device.
-  const canStore = () => true;
+  // The consent gate for the device (SPEC §7): while `storage` is not in force nothing but
+  // the consent record is written, and nothing is read-modify-written.
+  const canStore = () => inForce.storage === true;
 
   const now = () => {
     const t = Number(clock());
     if (!Number.isFinite(t)) throw new RangeError(`clock: returned ${String(t)}, not milliseconds since the epoch`);
     return t;
   };
+
+  // ---- consent ----
+
+  function purposesOf(v, withGpc) {
+    const purposes = callJson(() => engine.purposesJson(v, withGpc));
+    return purposes.error ? NOTHING_GRANTED : purposes;  // unknown: fail closed
+  }
+
+  // Called whenever the visitor or its record may have changed.
+  function refreshConsent() {
+    inForce = purposesOf(visitor, false);
+    const current = callJson(() => visitor.consentRecordJson());
+    record = current.error ? { present: false } : current;
+    if (collector && !inForce.measurement) collector.clear();
+  }
+
+  // A Visitor holding only `v`'s consent record: no id, no profile.
+  function recordOnlyVisitor(v) {
+    const copy = new native.Visitor();
+    try {
+      copy.loadState(new Uint8Array(v.stateView()));  // copied: the view dies with the next call
+      copy.forget();
+      return copy;
+    } catch (e) {
+      deleteQuietly(copy);
+      throw e;
+    }
+  }
+
+  // What may be on the device now: the whole state, or only the record (once there is one),
+  // or nothing.
+  function persistedText() {
+    if (canStore()) return stateText(visitor);
+    if (!record.present) return null;
+    const copy = recordOnlyVisitor(visitor);
+    try {
+      return stateText(copy);
+    } finally {
+      deleteQuietly(copy);
+    }
+  }
+
+  function applyConsent(json, source) {
+    let t;
+    try {
+      t = now();
+    } catch (e) {
+      return { error: describeError(e) };
+    }
+    const before = inForce;
+    const result = callJson(() => engine.setConsentJson(visitor, json, source, t));
+    if (result.error) return { error: result.error };
+    refreshConsent();
+    const lost = PURPOSES.filter((p) => before[p] && !inForce[p]);
+    if (adapter) {
+      // Events queued before a withdrawal were erased with the profile: never replay them.
+      if (!inForce.storage || !inForce.personalization) queue = queue.filter((op) => op.kind !== 'track');
+      queue.push({ kind: 'consent', json, source, now: t });
+      mustWrite = true;
+      if (lost.length > 0) persistNow();
+      if (adapter) flush();
+    }
+    return { ok: true, record: result };
+  }
+
+  // A CMP reports its TC string again on every page; re-applying an unchanged choice would
+  // only move `updated` and rewrite storage. So it is tried on a copy of the record first.
+  function applyTcString(tcString) {
+    if (closing) return { error: CLOSED };
+    const input = readConsentInput({ tcString });
+    if (input.error) return input;
+    let probe;
+    try {
+      probe = recordOnlyVisitor(visitor);
+      const t = now();
+      const result = callJson(() => engine.setConsentJson(probe, input.json, 'tcf', t));
+      if (result.error) return { error: result.error };
+      const same = record.present && record.policyVersion === result.policyVersion &&
+        PURPOSES.every((p) => record.purposes[p] === result.purposes[p]);
+      if (same) return { ok: true, changed: false };
+    } catch (e) {
+      return { error: describeError(e) };
+    } finally {
+      deleteQuietly(probe);
+    }
+    const applied = applyConsent(input.json, 'tcf');
+    return applied.error ? applied : { ok: true, changed: true };
+  }
 
   // ---- state blob <-> storage ----
 
@@ -148,21 +275,56 @@ function startRuntime(native, engine, settings) {
 
   const usable = (report) => report.status === 'ok' || report.status === 'migrated';
 
-  // Replaces this tab's state with the stored one plus this tab's queued events.
+  function replay(target, op) {
+    if (op.kind === 'track') {
+      engine.trackJson(target, op.type, op.props, op.now);
+      return;
+    }
+    if (op.kind === 'forget') {
+      // A state carrying the new id was built on this tab's erasure: nothing left to erase.
+      if (target.id() !== op.id) target.forget();
+      return;
+    }
+    // Another tab's later choice wins over this tab's earlier one.
+    const current = callJson(() => target.consentRecordJson());
+    if (current.present && current.updated > op.now) return;
+    engine.setConsentJson(target, op.json, op.source, op.now);
+  }
+
+  // Replaces this tab's state with the stored one plus this tab's queued operations.
   function adopt(stored) {
     const fresh = new native.Visitor();
-    let report = EMPTY_REPORT;
-    if (stored !== null) {
-      report = loadText(fresh, stored);
-      loadReport = report;
+    try {
+      let report = EMPTY_REPORT;
+      if (stored !== null) {
+        report = loadText(fresh, stored);
+        loadReport = report;
+      }
+      if (!usable(report)) mustWrite = true;
+      const storedId = fresh.id();
+      // Another tab's forget() gave the visitor a new identity: events this tab queued under
+      // the old one went with it (unless this tab's own forget is the newer change).
+      if (storedId && knownId && storedId !== knownId && !queue.some((op) => op.kind === 'forget')) {
+        queue = queue.filter((op) => op.kind !== 'track');
+      }
+      knownId = storedId;
+      if (!purposesOf(fresh, false).storage) {
+        // Kept under a consent that no longer holds (an older policyVersion, or written
+        // before the site asked): neither used nor kept. Only the record survives.
+        fresh.forget();
+        if (stored !== null) mustWrite = true;
+      }
+      for (const op of queue) replay(fresh, op);
+      if (!fresh.id()) fresh.setId(visitor.id() || newVisitorId());
+    } catch (e) {
+      deleteQuietly(fresh);
+      throw e;
     }
-    if (!usable(report)) mustWrite = true;
-    if (!fresh.id()) fresh.setId(visitor.id() || newVisitorId());
-    for (const event of queue) engine.trackJson(fresh, event.type, event.props, event.now);
     const old = visitor;
     visitor = fresh;
     deleteQuietly(old);
     lastSeen = stored;
+    refreshConsent();
   }
 
   function toMemory(what, e) {
@@ -182,10 +344,27 @@ function startRuntime(native, engine, settings) {
     }
   }
 
+  // Writes `text`, or erases the key for null; returns what the key now holds.
+  function put(text) {
+    knownId = text !== null && canStore() ? visitor.id() : '';
+    if (text !== null) {
+      adapter.write(key, text);
+      return text;
+    }
+    if (typeof adapter.remove === 'function') {
+      adapter.remove(key);
+      return null;
+    }
+    adapter.write(key, '');
+    return '';
+  }
+
+  const sameStored = (text, stored) => text === (stored === '' ? null : stored);
+
   // The flush's critical section: synchronous, so no event of this tab interleaves. Runs
   // under the adapter's lock when it has one.
   function reconcile() {
-    if (!adapter || closed || !canStore()) return;
+    if (!adapter || closed) return;
     lastFlushAt = Date.now();
     let stored;
     try {
@@ -193,23 +372,45 @@ function startRuntime(native, engine, settings) {
     } catch (e) {
       return toMemory('reading storage', e);
     }
-    if (stored !== lastSeen && !forgotten) adopt(stored);
-    forgotten = false;
-    if (queue.length === 0 && !mustWrite) return;
+    if (stored !== lastSeen) adopt(stored);
+    if (!canStore()) {
+      queue = [];  // events are not kept on the device without `storage`
+      if (!mustWrite) return;
+    } else if (queue.length === 0 && !mustWrite) {
+      return;
+    }
     let text;
     try {
-      text = stateText(visitor);
+      text = persistedText();
     } catch (e) {
       return toMemory('encoding the state', e);
     }
+    // Without storage consent a write happens only to shrink what is there to the record.
+    // With it, even an unchanged text is written: a locked write is what leaves the beacon.
+    if (!canStore() && sameStored(text, stored)) {
+      mustWrite = false;
+      return;
+    }
     try {
-      adapter.write(key, text);  // even when unchanged: a locked write is what leaves the beacon
+      lastSeen = put(text);
     } catch (e) {
       return toMemory('writing storage', e);
     }
-    lastSeen = text;
     queue = [];
     mustWrite = false;
+  }
+
+  // A withdrawal or forget() must reach storage before the call returns: merge and write
+  // now, unlocked (best effort), then again under the lock with the change still queued, so
+  // that a tab whose flush read the old state cannot bring the old profile back — not by
+  // its write, nor by this tab adopting that write.
+  function persistNow() {
+    const changes = queue.filter((op) => op.kind !== 'track');
+    mustWrite = true;
+    guarded(reconcile);
+    if (!adapter) return;
+    queue = changes.concat(queue);
+    mustWrite = true;
   }
 
   // Resolves once every event tracked before the call is persisted (or storage failed).
@@ -262,9 +463,10 @@ function startRuntime(native, engine, settings) {
     timer = null;
   }
 
-  // Another tab wrote: rebuild on the stored state, keeping this tab's queued events.
+  // Another tab wrote: rebuild on the stored state, keeping this tab's queued operations.
+  // Also without storage consent: another tab's grant or withdrawal applies here too.
   function onExternalChange() {
-    if (!adapter || closed || !canStore()) return;
+    if (!adapter || closed) return;
     let stored;
     try {
       stored = adapter.read(key);
@@ -287,7 +489,8 @@ function startRuntime(native, engine, settings) {
   // ---- startup ----
 
   function initialLoad() {
-    if (adapter && canStore()) {
+    if (adapter) {
+      // Read even before any consent: the stored record is the visitor's earlier choice.
       let stored = null;
       try {
         stored = adapter.read(key);
@@ -297,6 +500,7 @@ function startRuntime(native, engine, settings) {
       if (adapter) guarded(() => adopt(stored));
     }
     if (!visitor.id()) visitor.setId(newVisitorId());
+    refreshConsent();
     if (adapter) {
       const opened = adapter;
       if (typeof opened.close === 'function') cleanups.push(() => opened.close());
@@ -307,8 +511,32 @@ function startRuntime(native, engine, settings) {
       listenToPage();
       listenToForget();
     }
-    // Persist a new visitor's id at once (and find out now whether storage works); under
-    // the lock, so two tabs opening together settle on one id.
+    collector = createCollector({
+      url: settings.collectorUrl,
+      intervalMs: flushIntervalMs,
+      allowed: () => !closed && inForce.measurement === true,
+      envelope: () => ({ visitor: visitor.id() }),
+      clock: () => {
+        try {
+          return now();
+        } catch {
+          return Date.now();
+        }
+      },
+      timer: {
+        set(fn, ms) {
+          const handle = setTimeout(fn, ms);
+          if (handle && typeof handle.unref === 'function') handle.unref();  // Node: never keeps the process alive
+          return handle;
+        },
+        clear: (handle) => clearTimeout(handle),
+      },
+      transport: settings.collectorTransport,
+    });
+    // The CMP may answer at once (a choice made on an earlier page): after the state is loaded.
+    cmp = listenToCmp(settings.tcfApi, applyTcString);
+    // Persist a new visitor's id at once when storage is allowed (and find out now whether
+    // it works); under the lock, so two tabs opening together settle on one id.
     return mustWrite ? flush() : Promise.resolve();
   }
 
@@ -342,15 +570,22 @@ function startRuntime(native, engine, settings) {
     } catch {
       return;
     }
+    // The message carries the new id: this tab takes it at once and queues the erasure, so
+    // that a stale stored profile (this tab's view of storage may lag) is erased on merge.
     channel.onmessage = (event) => {
-      if (!event.data || event.data.type !== 'forget' || closed) return;
-      queue = [];
+      const data = event.data;
+      if (!data || data.type !== 'forget' || typeof data.id !== 'string' || closed) return;
+      queue = [{ kind: 'forget', id: data.id }];
+      knownId = data.id;
+      if (collector) collector.clear();
       try {
         visitor.forget();
+        visitor.setId(data.id);
       } catch {
         // the stored state is reloaded below either way
       }
       guarded(onExternalChange);
+      scheduleFlush();
     };
     if (typeof channel.unref === 'function') channel.unref();
     cleanups.push(() => {
@@ -373,37 +608,64 @@ function startRuntime(native, engine, settings) {
       if (!isObject(base) || Array.isArray(base)) return { error: 'context: the context function must return an object' };
       const merged = mergeContext(base, overrides);
       if (merged.now === undefined) merged.now = t;
+      // Decisions follow the recorded choice and nothing else: a per-decision `consent`
+      // would bypass it. GPC is added here, read for every decision.
+      if (merged.consent !== undefined) {
+        return { error: 'context.consent: record choices with setConsent(); GPC is read from navigator.globalPrivacyControl or the gpc option' };
+      }
+      if (gpc()) merged.consent = { gpc: true };
       return toJson(merged, 'context');
     } catch (e) {
       return { error: `context: ${describeError(e)}` };
     }
   }
 
+  // track() without the closed check: {ok, at} | {error}.
+  function recordEvent(type, props) {
+    if (typeof type !== 'string') return { error: 'type: must be a string' };
+    const input = props === undefined ? { json: '{}' } : toJson(props, 'props');
+    if (input.error) return { error: input.error };
+    let t;
+    try {
+      t = now();
+    } catch (e) {
+      return { error: describeError(e) };
+    }
+    const name = wellFormed(type);
+    let message;
+    try {
+      message = engine.trackJson(visitor, name, input.json, t);
+    } catch (e) {
+      return { error: describeError(e) };
+    }
+    if (message) return { error: message };
+    if (adapter && canStore()) {
+      queue.push({ kind: 'track', type: name, props: input.json, now: t });
+      scheduleFlush();
+    }
+    return { ok: true, at: t };
+  }
+
+  // impression/click/dismiss/conversion: a profile event, and a collector event when
+  // `measurement` is in force.
+  function measure(type, token, value) {
+    if (closing) return { error: CLOSED };
+    if (typeof token !== 'string' || token === '') {
+      return { error: "token: must be the decision's token (a non-empty string)" };
+    }
+    const props = value === undefined ? { token } : { token, value };
+    const tracked = recordEvent(type, props);
+    if (tracked.error) return { error: tracked.error };
+    const event = { type, token: wellFormed(token), at: tracked.at };
+    if (value !== undefined) event.value = value;
+    return { ok: true, queued: collector.enqueue(event).queued };
+  }
+
   const api = Object.freeze({
     track(type, props) {
       if (closing) return { error: CLOSED };
-      if (typeof type !== 'string') return { error: 'type: must be a string' };
-      const input = props === undefined ? { json: '{}' } : toJson(props, 'props');
-      if (input.error) return { error: input.error };
-      let t;
-      try {
-        t = now();
-      } catch (e) {
-        return { error: describeError(e) };
-      }
-      const name = wellFormed(type);
-      let message;
-      try {
-        message = engine.trackJson(visitor, name, input.json, t);
-      } catch (e) {
-        return { error: describeError(e) };
-      }
-      if (message) return { error: message };
-      if (adapter && canStore()) {
-        queue.push({ type: name, props: input.json, now: t });
-        scheduleFlush();
-      }
-      return { ok: true };
+      const result = recordEvent(type, props);
+      return result.error ? result : { ok: true };
     },
 
     decide(placementId, overrides, options) {
@@ -434,6 +696,33 @@ function startRuntime(native, engine, settings) {
       return callJson(() => engine.profileJson(visitor, t));
     },
 
+    // Records the visitor's choice; later decisions, events and storage follow it at once.
+    setConsent(input, options) {
+      if (closing) return { error: CLOSED };
+      const checked = readConsentInput(input);
+      if (checked.error) return { error: checked.error };
+      const source = readSource(options, 'api');
+      if (source.error) return { error: source.error };
+      return applyConsent(wellFormed(checked.json), source.source);
+    },
+
+    consentRecord() {
+      if (closing) return { error: CLOSED };
+      return callJson(() => visitor.consentRecordJson());
+    },
+
+    // In force now, GPC included.
+    purposes() {
+      if (closing) return { error: CLOSED };
+      const purposes = callJson(() => engine.purposesJson(visitor, gpc()));
+      return purposes.error ? { ...NOTHING_GRANTED } : purposes;
+    },
+
+    impression: (token) => measure('impression', token),
+    click: (token) => measure('click', token),
+    dismiss: (token) => measure('dismiss', token),
+    conversion: (token, value) => measure('conversion', token, value),
+
     forget() {
       if (closing) return { error: CLOSED };
       try {
@@ -442,23 +731,13 @@ function startRuntime(native, engine, settings) {
       } catch (e) {
         return { error: describeError(e) };
       }
-      queue = [];
-      if (adapter && canStore()) {
-        // Erased in storage now, synchronously; then again under the lock, so a merge another
-        // tab had in flight cannot write the old profile back over it.
-        try {
-          const text = stateText(visitor);
-          adapter.write(key, text);
-          lastSeen = text;
-        } catch (e) {
-          toMemory('writing storage', e);
-        }
-        if (channel) channel.postMessage({ type: 'forget' });
-        if (adapter) {
-          mustWrite = true;
-          forgotten = true;
-          flush();
-        }
+      queue = [{ kind: 'forget', id: visitor.id() }];  // events before it are gone with the profile
+      collector.clear();
+      refreshConsent();
+      if (adapter) {
+        persistNow();
+        if (channel) channel.postMessage({ type: 'forget', id: visitor.id() });
+        if (adapter) flush();
       }
       return { ok: true };
     },
@@ -472,6 +751,16 @@ function startRuntime(native, engine, settings) {
     // How the stored state was found at the last load: {status, consentKept, fromVersion, reason}.
     get loadReport() {
       return snapshot(loadReport);
+    },
+
+    // {queued, sent, dropped, discarded, failed, batches, lastError?}
+    get collectorStats() {
+      return snapshot(collector.stats());
+    },
+
+    // The CMP pickup: {state: 'disabled'|'absent'|'listening'|'applied'|'refused'|'error', …}
+    get cmpStatus() {
+      return snapshot(cmp.status());
     },
 
     get visitorId() {
@@ -489,6 +778,8 @@ function startRuntime(native, engine, settings) {
 
     close() {
       if (closing) return closing;
+      cmp.stop();
+      collector.close();  // sends what measurement allows, then stops
       closing = flush().then(() => {
         closed = true;
         stopTimer();

@@ -536,6 +536,30 @@ describe('two runtimes over one storage (two tabs)', () => {
     await a.close();
     await b.close();
   });
+
+  test("events a tab queued before another tab's forget() are not replayed onto the erased state", async () => {
+    const store = sharedStore();
+    const a = await open({ storage: store.adapter(), flushIntervalMs: 600_000 });
+    const b = await open({ storage: store.adapter(), flushIntervalMs: 600_000 });
+    a.track('page_view', { categories: ['ski'] });
+    await a.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pageViews(b).lifetime, 1);
+    b.track('page_view');  // queued in b under the old identity
+    a.forget();            // b hears of it only through storage (no BroadcastChannel here)
+    await b.flush();       // b's merge finds the new identity in storage
+    assert.equal(eventTotal(b), 0);
+    assert.equal(b.visitorId, a.visitorId);
+    await a.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(eventTotal(a), 0);
+    b.track('page_view');  // after the forget: kept
+    await b.flush();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(pageViews(a).lifetime, 1);
+    await a.close();
+    await b.close();
+  });
 });
 
 test('a pending write-behind does not keep Node alive', async () => {

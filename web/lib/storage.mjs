@@ -6,6 +6,7 @@
 //
 //   adapter.read(key)               -> string | null      (may throw)
 //   adapter.write(key, text)        -> void               (may throw: quota, disabled)
+//   adapter.remove?(key)            -> void               (erase; without it the runtime writes '')
 //   adapter.subscribe?(key, onChange) -> unsubscribe      (another tab changed the value)
 //   adapter.lock?(key, critical)    -> Promise            (runs `critical` exclusively)
 //   adapter.close?()                                      (the runtime is done with it)
@@ -32,7 +33,7 @@ export function checkStorageOption(choice) {
   for (const method of ['read', 'write']) {
     if (typeof choice[method] !== 'function') return `storage: an adapter needs a ${method}(key) method`;
   }
-  for (const method of ['subscribe', 'lock']) {
+  for (const method of ['subscribe', 'lock', 'remove']) {
     if (choice[method] !== undefined && typeof choice[method] !== 'function') {
       return `storage: adapter.${method} must be a function when given`;
     }
@@ -116,6 +117,12 @@ export function localStorageAdapter(storage, locks) {
       storage.setItem(key, text);
       observe(key, text);
       lastWrite = { key, text };
+    },
+    // A removal is a write of "nothing" as far as beacons go (hashText(null)).
+    remove(key) {
+      storage.removeItem(key);
+      observe(key, null);
+      lastWrite = { key, text: null };
     },
     subscribe(key, onChange) {
       if (typeof globalThis.addEventListener !== 'function') return () => {};
