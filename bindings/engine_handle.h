@@ -167,13 +167,8 @@ class EngineHandle {
     inputs.gpc = gpc;
     attune::ConsentGate gate =
         attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, inputs);
-    std::string out = "{";
-    for (int p = 0; p < 5; ++p) {
-      if (p) out += ',';
-      attune::writeJsonString(attune::purposeName(static_cast<attune::Purpose>(p)), out);
-      out += gate.granted[p] ? ":true" : ":false";
-    }
-    out += '}';
+    std::string out;
+    attune::writePurposesJson(attune::purposeBits(gate), out);
     return out;
   }
   std::string decidePageForJson(VisitorHandle& visitor, const std::string& contextJson,

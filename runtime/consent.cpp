@@ -142,16 +142,28 @@ void forgetVisitor(VisitorState& state) {
   state.visitorId.clear();
 }
 
-void writeConsentRecordJson(const ConsentRecord& record, std::string& out) {
-  out += "{\"present\":";
-  out += record.present ? "true" : "false";
-  out += ",\"purposes\":{";
+void writePurposesJson(uint8_t purposes, std::string& out) {
+  out += '{';
   for (int p = 0; p < 5; ++p) {
     if (p) out += ',';
     writeJsonString(kPurposeNames[p], out);
-    out += (record.purposes >> p) & 1 ? ":true" : ":false";
+    out += (purposes >> p) & 1 ? ":true" : ":false";
   }
-  out += "},\"updated\":";
+  out += '}';
+}
+
+uint8_t purposeBits(const ConsentGate& gate) {
+  uint8_t bits = 0;
+  for (int p = 0; p < 5; ++p) bits |= static_cast<uint8_t>(gate.granted[p] << p);
+  return bits;
+}
+
+void writeConsentRecordJson(const ConsentRecord& record, std::string& out) {
+  out += "{\"present\":";
+  out += record.present ? "true" : "false";
+  out += ",\"purposes\":";
+  writePurposesJson(record.purposes, out);
+  out += ",\"updated\":";
   writeJsonNumber(record.updatedMs, out);
   out += ",\"source\":";
   writeJsonString(record.source, out);

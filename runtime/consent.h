@@ -63,6 +63,10 @@ bool updateConsent(VisitorState& state, const ConsentPolicy& policy,
 // forget(): the profile and the visitor id go; the consent record stays (proof of consent).
 void forgetVisitor(VisitorState& state);
 
+// {"storage": true, "personalization": false, …} for a purpose bitmask.
+void writePurposesJson(uint8_t purposes, std::string& out);
+uint8_t purposeBits(const ConsentGate& gate);
+
 // {"purposes": {"storage": true, …}, "updated": ms, "source": "...", "policyVersion": n,
 //  "present": bool} — what the site shows a regulator.
 void writeConsentRecordJson(const ConsentRecord& record, std::string& out);

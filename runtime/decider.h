@@ -70,11 +70,7 @@ class Decider {
   bool scheduleOpen(const CampaignDef& c) const;
   bool triggerOpen(const CampaignDef& c) const;
   const Profile& profile() const;
-  uint8_t grantedBits() const {
-    uint8_t bits = 0;
-    for (int p = 0; p < 5; ++p) bits |= static_cast<uint8_t>(consent_.granted[p] << p);
-    return bits;
-  }
+  uint8_t grantedBits() const { return purposeBits(consent_); }
   // Renders content set `set` into contentJson_; false when a field misses a value and has
   // no fallback (the variant is dropped). Sets `locale` to the locale used.
   bool renderContent(uint32_t set, uint32_t& locale, std::string& missingField);
