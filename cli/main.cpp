@@ -7,6 +7,7 @@
 
 #include "config_compiler.h"
 #include "decider.h"
+#include "kpi.h"
 #include "serialize.h"
 #include "tcf.h"
 #include "tools.h"
@@ -24,6 +25,8 @@ const char kUsage[] =
     "                                           decide, profile, reload) and prints each result\n"
     "  attune consent --tcf STRING [--vendor ID]\n"
     "                                           the decoded TC string and the purposes it grants\n"
+    "  attune kpi EVENTS.json                   per campaign and variant: impressions, CTR,\n"
+    "                                           conversion, revenue/visitor, uplift vs holdout\n"
     "  attune eval                              JSON Lines on stdin: {\"condition\", "
     "\"attributes\"}\n"
     "                                           → one line each: true, false or {\"error\"}\n";
@@ -295,12 +298,25 @@ int consent(int argc, char** argv) {
   return ok ? 0 : 1;
 }
 
+int kpi(const char* file) {
+  std::string events;
+  if (!readFile(file, events)) {
+    std::fprintf(stderr, "%s: cannot read: %s\n", file, std::strerror(errno));
+    return 2;
+  }
+  std::string out;
+  attune::kpiReportJson(events, out);
+  std::printf("%s\n", out.c_str());
+  return out.rfind("{\"error\"", 0) == 0 ? 1 : 0;
+}
+
 int main(int argc, char** argv) {
   if (argc >= 3 && std::strcmp(argv[1], "validate") == 0) return validate(argv[2]);
   if (argc >= 2 && std::strcmp(argv[1], "decide") == 0) return decide(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "compile") == 0) return compile(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "simulate") == 0) return simulate(argc, argv);
   if (argc >= 2 && std::strcmp(argv[1], "consent") == 0) return consent(argc, argv);
+  if (argc == 3 && std::strcmp(argv[1], "kpi") == 0) return kpi(argv[2]);
   if (argc == 2 && std::strcmp(argv[1], "eval") == 0) return eval();
   std::fputs(kUsage, stderr);
   return 2;
