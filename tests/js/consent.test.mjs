@@ -12,7 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 
 import { DIST_DIR, VECTOR_DIR, WEB_DIR, assertBuilt } from './hosts/node_host.mjs';
-import { decodeBase64Url } from '../../web/lib/storage.mjs';
+import { manualClock as clockFrom, sharedStore } from './hosts/fakes.mjs';
 import { MAX_BATCH, MAX_QUEUE } from '../../web/lib/collector.mjs';
 
 const START = Date.parse('2026-11-25T10:00:00Z');
@@ -78,73 +78,12 @@ before(async () => {
   wasmBinary = readFileSync(join(DIST_DIR, 'attune.wasm'));
 });
 
-function manualClock(start = START) {
-  let t = start;
-  const clock = () => t;
-  clock.advance = (ms) => {
-    t += ms;
-  };
-  return clock;
-}
 
-// One storage shared by several runtimes (tabs), counting every call: writes notify the
-// other subscribers asynchronously (as the storage event does); `lock` serialises.
-function spyStore() {
-  const values = new Map();
-  const subscribers = new Set();
-  let lockTail = Promise.resolve();
-  const store = {
-    values,
-    reads: 0,
-    writes: 0,
-    removes: 0,
-    text: () => values.get(KEY) ?? null,
-    // The stored bytes as one latin1 string: what a grep of the device would find.
-    bytes() {
-      const text = values.get(KEY);
-      if (text === undefined) return '';
-      const bytes = decodeBase64Url(text);
-      assert.ok(bytes, `stored value is base64url: ${text.slice(0, 40)}`);
-      return Buffer.from(bytes).toString('latin1');
-    },
-    adapter() {
-      const self = {};
-      const notify = (key) => {
-        for (const s of subscribers) if (s.owner !== self && s.key === key) setImmediate(s.onChange);
-      };
-      return {
-        read(key) {
-          store.reads++;
-          return values.has(key) ? values.get(key) : null;
-        },
-        write(key, text) {
-          store.writes++;
-          values.set(key, text);
-          notify(key);
-        },
-        remove(key) {
-          store.removes++;
-          values.delete(key);
-          notify(key);
-        },
-        subscribe(key, onChange) {
-          const entry = { owner: self, key, onChange };
-          subscribers.add(entry);
-          return () => subscribers.delete(entry);
-        },
-        lock(key, critical) {
-          const run = lockTail.then(() => critical());
-          lockTail = run.catch(() => {});
-          return run;
-        },
-      };
-    },
-  };
-  return store;
-}
+
+const clockAt = (start = START) => clockFrom(start);
 
 function open(options = {}) {
-  return createAttune({ config: CONFIG, wasmBinary, storage: 'memory', clock: manualClock(), tcfApi: false, ...options });
+  return createAttune({ config: CONFIG, wasmBinary, storage: 'memory', clock: clockAt(), tcfApi: false, ...options });
 }
 
 const tick = () => new Promise((resolve) => setTimeout(resolve, 10));
@@ -186,7 +125,7 @@ function assertNoProfileIn(bytes, what) {
 
 describe('optIn, the default policy', () => {
   test('before any choice: contextual decisions only, nothing recorded, nothing written', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await open({ storage: store.adapter(), flushIntervalMs: 0 });
     assert.deepEqual(rt.purposes(), NONE);
     assert.equal(rt.consentRecord().present, false);
@@ -213,8 +152,8 @@ describe('optIn, the default policy', () => {
   });
 
   test('setConsent: profile campaigns from then on, the state stored, the record kept', async () => {
-    const store = spyStore();
-    const clock = manualClock();
+    const store = sharedStore(KEY);
+    const clock = clockAt();
     const rt = await open({ storage: store.adapter(), clock });
     rt.track('page_view', { categories: ['ski'] });  // before consent: not recorded
     clock.advance(1000);
@@ -248,7 +187,7 @@ describe('optIn, the default policy', () => {
   });
 
   test('a choice without storage: only the record is written (no id, no profile)', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await open({ storage: store.adapter() });
     const id = rt.visitorId;
     assert.equal(rt.setConsent({ measurement: true, personalization: true }).ok, true);
@@ -281,7 +220,7 @@ describe('withdrawal', () => {
   }
 
   test('withdrawing personalization erases the profile in memory and in the stored bytes at once', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await grantedVisit(store);
     const stored = store.bytes();
     for (const marker of ['ski', 'boots-42', 'newsletter_open']) {
@@ -304,7 +243,7 @@ describe('withdrawal', () => {
   });
 
   test('withdrawing storage leaves only the record: no id, no profile, no later writes', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await grantedVisit(store);
     const id = rt.visitorId;
     assert.ok(store.bytes().includes(id));
@@ -321,7 +260,7 @@ describe('withdrawal', () => {
   });
 
   test('withdrawing sensitive purges sensitive keys from the stored bytes, the rest stays', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await grantedVisit(store, { sensitive: true });
     assert.ok(store.bytes().includes('health'));
     assert.equal(headline(rt), 'Feel well');
@@ -333,7 +272,7 @@ describe('withdrawal', () => {
   });
 
   test('forget(): profile and id gone, record kept; without storage only the record is written', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const rt = await grantedVisit(store);
     const id = rt.visitorId;
     const record = rt.consentRecord();
@@ -344,7 +283,7 @@ describe('withdrawal', () => {
     assert.deepEqual(rt.consentRecord(), record);
     await rt.close();
 
-    const bare = spyStore();
+    const bare = sharedStore(KEY);
     const optIn = await open({ storage: bare.adapter() });
     optIn.track('page_view');
     assert.deepEqual(optIn.forget(), { ok: true });
@@ -353,7 +292,7 @@ describe('withdrawal', () => {
   });
 
   test('a withdrawal in one tab is not undone by the other tab', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const a = await open({ storage: store.adapter(), flushIntervalMs: 60_000 });
     const b = await open({ storage: store.adapter(), flushIntervalMs: 60_000 });
     a.setConsent(ALL_BUT_SENSITIVE);
@@ -379,7 +318,7 @@ describe('withdrawal', () => {
 
 describe('policy version', () => {
   test('a record given under an older policyVersion is ignored and its profile dropped from storage', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const v1 = await open({ storage: store.adapter(), config: { ...CONFIG, consent: { policyVersion: 1 } } });
     v1.setConsent(ALL_BUT_SENSITIVE);
     richVisit(v1);
@@ -401,7 +340,7 @@ describe('policy version', () => {
     await v2.close();
 
     // optOut after a bump: the policy default again, not the old record's denials.
-    const denied = spyStore();
+    const denied = sharedStore(KEY);
     const old = await open({ storage: denied.adapter(), config: { ...CONFIG, consent: { policy: 'optOut' } } });
     old.setConsent({ marketing: false });
     await old.close();
@@ -411,7 +350,7 @@ describe('policy version', () => {
   });
 
   test('state kept under optOut without a choice is removed when the site switches to optIn', async () => {
-    const store = spyStore();
+    const store = sharedStore(KEY);
     const optOut = await open({ storage: store.adapter(), config: { ...CONFIG, consent: { policy: 'optOut' } } });
     richVisit(optOut);
     await optOut.close();
@@ -492,8 +431,8 @@ describe('TCF', () => {
 
   test('a CMP through __tcfapi: choices picked up with source "tcf", listener removed on close', async () => {
     const cmp = stubCmp();
-    const clock = manualClock();
-    const store = spyStore();
+    const clock = clockAt();
+    const store = sharedStore(KEY);
     const rt = await open({ tcfApi: cmp.api, clock, storage: store.adapter() });
     assert.deepEqual(cmp.calls[0], { command: 'addEventListener', version: 2, parameter: undefined });
     assert.equal(rt.cmpStatus.state, 'listening', 'the banner is shown: nothing decided yet');
@@ -620,7 +559,7 @@ describe('collector', () => {
 
   test('with measurement: events go out in batches with the envelope', async () => {
     const spy = spyTransport();
-    const clock = manualClock();
+    const clock = clockAt();
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 0, clock });
     rt.setConsent({ measurement: true });
     assert.deepEqual(rt.impression(TOKEN), { ok: true, queued: true });

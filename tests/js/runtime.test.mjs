@@ -13,6 +13,7 @@ import { before, describe, test } from 'node:test';
 import { DIST_DIR, WEB_DIR, assertBuilt } from './hosts/node_host.mjs';
 import { decodeBase64Url, encodeBase64Url, hashText } from '../../web/lib/storage.mjs';
 import { mergeContext, utcOffsetAt } from '../../web/lib/context.mjs';
+import { manualClock as clockFrom, sharedStore } from './hosts/fakes.mjs';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-11-25T10:00:00Z');
@@ -60,57 +61,12 @@ before(async () => {
   wasmBinary = readFileSync(join(DIST_DIR, 'attune.wasm'));
 });
 
-// A clock the test moves by hand: days and years pass without sleeping.
-function manualClock(start = START) {
-  let t = start;
-  const clock = () => t;
-  clock.advance = (ms) => {
-    t += ms;
-  };
-  return clock;
-}
+const manualClock = (start = START) => clockFrom(start);
 
 function open(options = {}) {
   return createAttune({ config: CONFIG, wasmBinary, storage: 'memory', clock: manualClock(), ...options });
 }
 
-// One shared "localStorage" for several runtimes: writes notify the other subscribers
-// asynchronously (as the storage event does) and `lock` serialises critical sections
-// (as Web Locks do).
-function sharedStore() {
-  const values = new Map();
-  const subscribers = new Set();
-  let lockTail = Promise.resolve();
-  const store = {
-    values,
-    writes: 0,
-    adapter(options = {}) {
-      const self = {};
-      const adapter = {
-        read: (key) => (values.has(key) ? values.get(key) : null),
-        write(key, text) {
-          values.set(key, text);
-          store.writes++;
-          for (const s of subscribers) if (s.owner !== self && s.key === key) setImmediate(s.onChange);
-        },
-        subscribe(key, onChange) {
-          const entry = { owner: self, key, onChange };
-          subscribers.add(entry);
-          return () => subscribers.delete(entry);
-        },
-      };
-      if (options.lock !== false) {
-        adapter.lock = (key, critical) => {
-          const run = lockTail.then(() => critical());
-          lockTail = run.catch(() => {});
-          return run;
-        };
-      }
-      return adapter;
-    },
-  };
-  return store;
-}
 
 function headline(rt, overrides) {
   const d = rt.decide('hero', overrides);
