@@ -25,6 +25,7 @@
 #include <cstddef>
 #include <cstring>
 
+#include "byte_writer.h"
 #include "local_time.h"
 
 namespace attune {
@@ -403,11 +404,7 @@ CampaignContacts& entryFor(ContactHistory& history, uint32_t key) {
 // ---- Bytes --------------------------------------------------------------------------------------
 
 void putVarint(uint64_t v, std::string& out) {
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7F) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
+  ByteWriter(out).varint(v);
 }
 
 uint64_t wholeMs(double ms) {

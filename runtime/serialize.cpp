@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "byte_writer.h"
+
 namespace attune {
 
 namespace {
@@ -13,34 +15,12 @@ uint32_t checksum(std::string_view bytes) {
   return h;
 }
 
-class Writer {
+// The compiled form's writer: the shared primitives plus string references and lists.
+// Its integers are all 32-bit, written as varints.
+class Writer : public ByteWriter {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-  void u8(uint8_t v) { out_ += static_cast<char>(v); }
-  void u16(uint16_t v) {
-    u8(static_cast<uint8_t>(v));
-    u8(static_cast<uint8_t>(v >> 8));
-  }
-  // LEB128: most indexes and lengths are small, so this halves the file.
-  void u32(uint32_t v) {
-    while (v >= 0x80) {
-      u8(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    u8(static_cast<uint8_t>(v));
-  }
-  void fixed32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void f64(double v) {
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    for (int i = 0; i < 8; ++i) u8(static_cast<uint8_t>(bits >> (8 * i)));
-  }
-  void bytes(std::string_view s) {
-    u32(static_cast<uint32_t>(s.size()));
-    out_.append(s.data(), s.size());
-  }
+  using ByteWriter::ByteWriter;
+  void u32(uint32_t v) { varint(v); }
   void ref(StrRef r) {
     u32(r.off);
     u32(r.len);
@@ -50,9 +30,6 @@ class Writer {
     u32(static_cast<uint32_t>(items.size()));
     for (const T& item : items) each(item);
   }
-
- private:
-  std::string& out_;
 };
 
 class Reader {

@@ -41,6 +41,7 @@
 #include <cstring>
 #include <limits>
 
+#include "byte_writer.h"
 #include "utf8.h"
 
 namespace attune {
@@ -151,50 +152,19 @@ uint32_t addSaturating(uint32_t a, uint32_t b) {
 
 // ---- writer ----
 
-class Writer {
+// The state's writer: the shared primitives, doubles cleaned to what the reader accepts,
+// and length-prefixed sections.
+class Writer : public ByteWriter {
  public:
-  explicit Writer(std::string& out) : out_(out) {}
-  size_t size() const { return out_.size(); }
-  void u8(uint8_t v) { out_ += static_cast<char>(v); }
-  void u16(uint16_t v) {
-    u8(static_cast<uint8_t>(v));
-    u8(static_cast<uint8_t>(v >> 8));
-  }
-  void varint(uint64_t v) {
-    while (v >= 0x80) {
-      u8(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    u8(static_cast<uint8_t>(v));
-  }
-  void fixed32(uint32_t v) {
-    for (int i = 0; i < 4; ++i) u8(static_cast<uint8_t>(v >> (8 * i)));
-  }
-  void f64(double v) {
-    v = cleanMagnitude(v);
-    uint64_t bits;
-    std::memcpy(&bits, &v, 8);
-    for (int i = 0; i < 8; ++i) u8(static_cast<uint8_t>(bits >> (8 * i)));
-  }
-  void str(std::string_view s) {
-    varint(s.size());
-    out_.append(s.data(), s.size());
-  }
+  using ByteWriter::ByteWriter;
+  void f64(double v) { ByteWriter::f64(cleanMagnitude(v)); }
+  void str(std::string_view s) { bytes(s); }
   // Prefixes the bytes written since `start` with their length (a section).
   void closeSection(size_t start) {
-    uint64_t length = out_.size() - start;
-    char prefix[10];
-    size_t n = 0;
-    while (length >= 0x80) {
-      prefix[n++] = static_cast<char>(length | 0x80);
-      length >>= 7;
-    }
-    prefix[n++] = static_cast<char>(length);
-    out_.insert(start, prefix, n);
+    std::string prefix;
+    ByteWriter(prefix).varint(out_.size() - start);
+    out_.insert(start, prefix);
   }
-
- private:
-  std::string& out_;
 };
 
 void writeConsentBody(const ConsentRecord& c, Writer& w) {
