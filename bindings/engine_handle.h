@@ -133,9 +133,29 @@ class EngineHandle {
     attune::ConsentGate consent =
         attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, {});
     return attune::trackJson(visitor.state, *engine_, consent, type, propsJson, nowMs,
-                             visitor.scratch, error)
+                             visitor.scratch, error, report_)
                ? std::string()
                : error;
+  }
+  // The same, for a tab re-applying its own accepted events onto another tab's newer state:
+  // its report tokens count even where that state's replay window has moved past them.
+  std::string replayTrackJson(VisitorHandle& visitor, const std::string& type,
+                              const std::string& propsJson, double nowMs) {
+    attune::ReportSettings settings = report_;
+    settings.stale = attune::StaleTokens::Count;
+    std::swap(settings, report_);
+    std::string result = trackJson(visitor, type, propsJson, nowMs);
+    std::swap(settings, report_);
+    return result;
+  }
+  // Tokens: the host's secret (an edge's environment variable; the built-in key when never
+  // set) and 32 random bits for the nonce counter.
+  void setTokenSecret(const std::string& secret) {
+    report_.secret = attune::deriveTokenSecret(secret);
+    if (decider_) decider_->setTokenSecret(report_.secret);
+  }
+  void seedTokenEntropy(uint32_t seed) {
+    if (decider_) decider_->seedTokenEntropy(seed);
   }
   // A consent change from `source` ("banner", "tcf", "api"); withdrawal erases the profile.
   std::string setConsentJson(VisitorHandle& visitor, const std::string& inputsJson,
@@ -155,7 +175,14 @@ class EngineHandle {
     attune::ConsentGate gate =
         attune::effectiveConsent(engine_->consentPolicy, visitor.state.consent, inputs);
     std::string out;
-    if (gate.allows(attune::Purpose::Storage)) attune::encodeCookie(visitor.state, maxBytes, out);
+    if (!gate.allows(attune::Purpose::Storage)) return out;
+    // Cookie-sized: drop contacts no rule reads any more, as of the visitor's latest activity
+    // (an earlier time than now keeps more, never less).
+    double latest =
+        std::max(visitor.state.contacts.lastContactMs, visitor.state.profile.lastSeenMs);
+    if (latest > 0)
+      attune::pruneContacts(visitor.state.contacts, engine_->contactRules, latest, kCookieTokens);
+    attune::encodeCookie(visitor.state, maxBytes, out);
     return out;
   }
 
@@ -178,6 +205,17 @@ class EngineHandle {
     decider_->attach(&visitor.state);
     decider_->decidePageJson(contextJson, reasons, out_);
     decider_->attach(nullptr);
+    return out_;
+  }
+  // Edge rendering: decides the page and counts what it shows as impressions at once.
+  std::string decidePageCountingForJson(VisitorHandle& visitor, const std::string& contextJson,
+                                        bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    decider_->attach(&visitor.state);
+    decider_->decidePageJson(contextJson, reasons, out_);
+    decider_->attach(nullptr);
+    attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
     return out_;
   }
   std::string decideForJson(VisitorHandle& visitor, const std::string& placement,
@@ -218,6 +256,8 @@ class EngineHandle {
 
  private:
   static constexpr const char* kNoEngine = "{\"error\":\"the config did not compile or load\"}";
+  static constexpr size_t kCookieTokens =
+      64;  // used tokens a cookie keeps (the floor covers the rest)
 
   static emscripten::val view(const std::string& bytes) {
     return emscripten::val(emscripten::typed_memory_view(
@@ -227,6 +267,7 @@ class EngineHandle {
   attune::Problems problems_;
   std::unique_ptr<attune::Engine> engine_;
   std::unique_ptr<attune::Decider> decider_;
+  attune::ReportSettings report_;
   std::string out_;
   std::string input_;
   std::string binary_;
@@ -246,6 +287,10 @@ void registerEngineMethods(Class& engine) {
       .function("forget", &VisitorHandle::forget)
       .function("consentRecordJson", &VisitorHandle::consentRecordJson);
   engine.function("trackJson", &EngineHandle::trackJson)
+      .function("replayTrackJson", &EngineHandle::replayTrackJson)
+      .function("setTokenSecret", &EngineHandle::setTokenSecret)
+      .function("seedTokenEntropy", &EngineHandle::seedTokenEntropy)
+      .function("decidePageCountingForJson", &EngineHandle::decidePageCountingForJson)
       .function("decidePageForJson", &EngineHandle::decidePageForJson)
       .function("decideForJson", &EngineHandle::decideForJson)
       .function("profileJson", &EngineHandle::profileJson)

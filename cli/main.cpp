@@ -22,7 +22,8 @@ const char kUsage[] =
     "  attune compile CONFIG.json -o OUT.bin    the binary form the lean Wasm build loads\n"
     "  attune simulate CONFIG.json STEPS.jsonl [--visitor VISITOR.json] [--consent CONSENT.json]\n"
     "                                           replays a timeline (one step per line: track,\n"
-    "                                           decide, profile, reload) and prints each result\n"
+    "                                           decide, report, profile, reload, visitor) and\n"
+    "                                           prints each result, then the KPIs of the reports\n"
     "  attune consent --tcf STRING [--vendor ID]\n"
     "                                           the decoded TC string and the purposes it grants\n"
     "  attune kpi EVENTS.json                   per campaign and variant: impressions, CTR,\n"
@@ -270,6 +271,13 @@ int simulate(int argc, char** argv) {
   std::printf("{\"stateBytes\":%.0f,\"cookieBytes\":%.0f}\n",
               doc.node(doc.member(0, "stateBytes")).number,
               doc.node(doc.member(0, "cookieBytes")).number);
+  // The KPIs of the timeline's reports (impressions, CTR, conversion, revenue, uplift).
+  attune::NodeId kpi = doc.member(0, "kpi");
+  if (kpi != attune::kNoNode) {
+    std::string line = "{\"kpi\":";
+    doc.write(kpi, line);
+    std::printf("%s}\n", line.c_str());
+  }
   return 0;
 }
 

@@ -139,6 +139,7 @@ bool updateConsent(VisitorState& state, const ConsentPolicy& policy,
 
 void forgetVisitor(VisitorState& state) {
   state.profile = Profile();
+  state.contacts.clear();
   state.visitorId.clear();
 }
 

@@ -771,6 +771,12 @@ bool contactAllowed(const ContactHistory& history, const ContactRules& rules, ui
         effectiveMax(cap.max, check.multiplier, windowed(cap.period), rules.keepPerCampaign);
     Window window = windowOf(cap, history, rules, check);
     uint64_t count = scopeCount(history, rules, cap, own, window);
+    if (cap.count == CapCount::Impression) {
+      for (size_t i = 0; i < check.pendingCount; ++i) {
+        uint32_t p = check.pending[i];
+        if (p < rules.campaigns.size() && capApplies(cap, rules.campaigns[p], p)) ++count;
+      }
+    }
     if (count >= limit) {
       writeCapReason(w, rules, cap, count, limit);
       return false;
@@ -840,6 +846,43 @@ const char* recordOutcomeName(RecordOutcome outcome) {
   return "?";
 }
 
+RecordOutcome tokenOutcome(const ContactHistory& history, uint64_t tokenNonce, ContactKind kind,
+                           StaleTokens stale) {
+  if (tokenNonce == 0) return RecordOutcome::Recorded;
+  if (tokenNonce <= history.tokenFloor)
+    return stale == StaleTokens::Refuse ? RecordOutcome::Stale : RecordOutcome::Recorded;
+  const std::vector<UsedToken>& used = history.usedTokens;
+  auto it = std::lower_bound(used.begin(), used.end(), tokenNonce,
+                             [](const UsedToken& u, uint64_t n) { return u.nonce < n; });
+  const uint8_t bit = static_cast<uint8_t>(1u << static_cast<unsigned>(kind));
+  if (it != used.end() && it->nonce == tokenNonce && (it->kinds & bit))
+    return RecordOutcome::Replayed;
+  return RecordOutcome::Recorded;
+}
+
+RecordOutcome consumeToken(ContactHistory& history, uint64_t tokenNonce, ContactKind kind,
+                           StaleTokens stale) {
+  RecordOutcome outcome = tokenOutcome(history, tokenNonce, kind, stale);
+  if (outcome != RecordOutcome::Recorded || tokenNonce == 0 || tokenNonce <= history.tokenFloor)
+    return outcome;
+  const uint8_t bit = static_cast<uint8_t>(1u << static_cast<unsigned>(kind));
+  std::vector<UsedToken>& used = history.usedTokens;
+  auto it = std::lower_bound(used.begin(), used.end(), tokenNonce,
+                             [](const UsedToken& u, uint64_t n) { return u.nonce < n; });
+  if (it != used.end() && it->nonce == tokenNonce) {
+    it->kinds |= bit;
+  } else {
+    used.insert(it, UsedToken{tokenNonce, bit});
+    if (used.size() > kMaxUsedTokens) {
+      // Forget a batch at once (amortised); the floor keeps them all refused.
+      size_t drop = std::min(kUsedTokenEvictBatch, used.size());
+      history.tokenFloor = used[drop - 1].nonce;
+      used.erase(used.begin(), used.begin() + static_cast<std::ptrdiff_t>(drop));
+    }
+  }
+  return RecordOutcome::Recorded;
+}
+
 RecordOutcome recordContact(ContactHistory& history, const ContactRules& rules, uint32_t campaign,
                             ContactKind kind, uint64_t tokenNonce, double nowMs,
                             StaleTokens stale) {
@@ -847,29 +890,8 @@ RecordOutcome recordContact(ContactHistory& history, const ContactRules& rules, 
   if (!std::isfinite(nowMs)) return RecordOutcome::InvalidTime;
   const double t = std::floor(nowMs);
   if (!(t >= 1 && t <= kMaxContactTimeMs)) return RecordOutcome::InvalidTime;
-
-  if (tokenNonce != 0) {
-    const uint8_t bit = static_cast<uint8_t>(1u << static_cast<unsigned>(kind));
-    if (tokenNonce <= history.tokenFloor) {
-      if (stale == StaleTokens::Refuse) return RecordOutcome::Stale;
-    } else {
-      std::vector<UsedToken>& used = history.usedTokens;
-      auto it = std::lower_bound(used.begin(), used.end(), tokenNonce,
-                                 [](const UsedToken& u, uint64_t n) { return u.nonce < n; });
-      if (it != used.end() && it->nonce == tokenNonce) {
-        if (it->kinds & bit) return RecordOutcome::Replayed;
-        it->kinds |= bit;
-      } else {
-        used.insert(it, UsedToken{tokenNonce, bit});
-        if (used.size() > kMaxUsedTokens) {
-          // Forget a batch at once (amortised); the floor keeps them all refused.
-          size_t drop = std::min(kUsedTokenEvictBatch, used.size());
-          history.tokenFloor = used[drop - 1].nonce;
-          used.erase(used.begin(), used.begin() + static_cast<std::ptrdiff_t>(drop));
-        }
-      }
-    }
-  }
+  RecordOutcome token = consumeToken(history, tokenNonce, kind, stale);
+  if (token != RecordOutcome::Recorded) return token;
   if (kind == ContactKind::Conversion) return RecordOutcome::Recorded;
 
   CampaignContacts& e = entryFor(history, rules.campaigns[campaign].key);

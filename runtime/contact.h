@@ -140,6 +140,11 @@ struct ContactCheck {
   double nowMs = 0;
   int utcOffsetMinutes = 0;
   double multiplier = 1;  // largest capMultiplier among the visitor's segments; 1: none
+  // Campaigns already chosen for other placements of the same page decision, not yet in the
+  // history: each counts as one impression now toward the impression caps it falls under, so
+  // one page never shows more than a cap allows.
+  const uint32_t* pending = nullptr;
+  size_t pendingCount = 0;
 };
 
 // True when campaign index `campaign` may be shown now. Otherwise writes the reason into
@@ -182,6 +187,15 @@ enum class StaleTokens : uint8_t { Refuse, Count };
 RecordOutcome recordContact(ContactHistory& history, const ContactRules& rules, uint32_t campaign,
                             ContactKind kind, uint64_t tokenNonce, double nowMs,
                             StaleTokens stale = StaleTokens::Refuse);
+
+// What recordContact would answer for the token alone, changing nothing: Replayed, Stale, or
+// Recorded (also for nonce 0). Lets a host check a report before anything else changes.
+RecordOutcome tokenOutcome(const ContactHistory& history, uint64_t tokenNonce, ContactKind kind,
+                           StaleTokens stale = StaleTokens::Refuse);
+// Marks (nonce, kind) used without counting a contact: reports that must be single-use but
+// are not contacts (a holdout decision showed the placement's default, not the campaign).
+RecordOutcome consumeToken(ContactHistory& history, uint64_t tokenNonce, ContactKind kind,
+                           StaleTokens stale = StaleTokens::Refuse);
 
 // Drops what no rule can read any more, for cookie-sized state: timestamps at or before the
 // longest window (rolling durations, 1 day, 7 days, fatigue's suppression; the live

@@ -1,5 +1,6 @@
 #include "decider.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 
@@ -15,16 +16,6 @@ namespace {
 
 const char* const kVisitorKeys[] = {"id",  "now",  "utcOffsetMinutes", "acceptLanguage", "locales",
                                     "geo", "name", "traits",           "page",           "consent"};
-
-void appendDecimal(uint32_t v, std::string& out) {
-  char digits[10];
-  int n = 0;
-  do {
-    digits[n++] = static_cast<char>('0' + v % 10);
-    v /= 10;
-  } while (v);
-  while (n) out += digits[--n];
-}
 
 const char* const consentReasons[] = {"consent:storage", "consent:personalization",
                                       "consent:measurement", "consent:marketing",
@@ -47,6 +38,9 @@ Decider::Decider(const Engine& engine, VisitorLimits limits)
     contentRtl_.push_back(parseLanguageTag(engine.str(l.tag), tag) && isRightToLeft(tag));
   }
   groupTaken_.resize(engine.groupCount);
+  shown_.reserve(engine.campaigns.size());
+  shownCampaigns_.reserve(engine.campaigns.size());
+  contactWhy_[0] = 0;
 }
 
 bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
@@ -56,6 +50,8 @@ bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
   pl.maxDepth = limits_.maxDepth;
   pl.maxNodes = limits_.maxNodes;
   pl.maxNestedStringBytes = limits_.maxStringBytes;
+  shown_.clear();
+  shownCampaigns_.clear();
   bool ok = input_.parse(visitorJson, err, pl);
   if (!ok) error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
   if (!ok || !readVisitor(error)) {
@@ -238,10 +234,12 @@ bool Decider::triggerOpen(const CampaignDef& c) const {
 
 void Decider::computeSegments() {
   std::fill(groupTaken_.begin(), groupTaken_.end(), false);
+  capMultiplier_ = 1;
   for (const SegmentDef& s : engine_.segments) {
     if (s.group != kNone && groupTaken_[s.group]) continue;
     if (!evaluator_.test(s.condition, ctx_, root_)) continue;
     if (s.group != kNone) groupTaken_[s.group] = true;
+    capMultiplier_ = std::max(capMultiplier_, s.capMultiplier);
     ctx_.append(segmentsNode_, ctx_.addString(engine_.str(s.name)));
   }
 }
@@ -304,19 +302,32 @@ void Decider::writeLocale(uint32_t contentLocale, std::string& out) const {
   out += rtl ? "\"rtl\"" : "\"ltr\"";
 }
 
-void Decider::writeToken(const CampaignDef& c, uint32_t variant, std::string& out) const {
-  // Opaque to hosts. It names the campaign and variant so impressions can be attributed;
-  // the contact-rules issue replaces the checksum with a keyed one.
-  uint32_t check = fnv1a32Utf16(
-      {visitorId_, "|", engine_.str(c.id), "|", engine_.str(engine_.variants[variant].id)});
-  out += "\"t1.";
-  appendDecimal(static_cast<uint32_t>(&c - engine_.campaigns.data()), out);
-  out += '.';
-  appendDecimal(variant, out);
-  out += '.';
-  static const char kHex[] = "0123456789abcdef";
-  for (int shift = 28; shift >= 0; shift -= 4) out += kHex[(check >> shift) & 15];
+uint64_t Decider::writeToken(const CampaignDef& c, uint32_t variant, std::string& out) {
+  DecisionToken token;
+  token.campaign = static_cast<uint32_t>(&c - engine_.campaigns.data());
+  token.variant = variant == kNone ? kHoldoutVariant : variant;
+  token.nonce = makeNonce(nowMs_, entropy_++);
+  std::string_view variantId =
+      variant == kNone ? std::string_view() : engine_.str(engine_.variants[variant].id);
+  token.check = tokenCheck(secret_, visitorId_, engine_.str(c.id), variantId, token.nonce);
   out += '"';
+  appendToken(token, out);
+  out += '"';
+  return token.nonce;
+}
+
+bool Decider::contactOpen(uint32_t campaign) {
+  static const ContactHistory kNoContacts;
+  const ContactRules& rules = engine_.contactRules;
+  if (!rules.any) return true;
+  ContactCheck check;
+  check.nowMs = nowMs_;
+  check.utcOffsetMinutes = utcOffsetMinutes_;
+  check.multiplier = capMultiplier_;
+  check.pending = shownCampaigns_.data();
+  check.pendingCount = shownCampaigns_.size();
+  return contactAllowed(state_ ? state_->contacts : kNoContacts, rules, campaign, check,
+                        contactWhy_, sizeof contactWhy_);
 }
 
 void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& out) {
@@ -367,6 +378,11 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
       reason(c, "skipped", consentReasons[first]);
       continue;
     }
+    uint32_t campaignIndex = engine_.candidates[k];
+    if (!contactOpen(campaignIndex)) {
+      reason(c, "skipped", contactWhy_);
+      continue;
+    }
     bool randomised = c.variantCount > 1 || c.holdout > 0;
     if (randomised && visitorId_.empty()) {
       reason(c, "skipped", "no_visitor_id");
@@ -413,7 +429,11 @@ void Decider::writeDecision(uint32_t placementIndex, bool reasons, std::string& 
     target += ',';
     writeLocale(locale, target);
     target += ",\"token\":";
-    writeToken(c, variant == kNone ? c.firstVariant : variant, target);
+    uint64_t nonce = writeToken(c, variant, target);
+    if (!heldOut) {
+      shown_.push_back({campaignIndex, nonce});
+      shownCampaigns_.push_back(campaignIndex);
+    }
     target += ",\"holdout\":";
     target += heldOut ? "true" : "false";
     if (p.maxItems > 1) {

@@ -55,11 +55,28 @@ class Decider {
   void decideJson(std::string_view placementId, std::string_view visitorJson, bool reasons,
                   std::string& out);
 
+  // Decision tokens (runtime/contact.h): keyed with `secret` (the built-in key unless the
+  // host sets its own, e.g. an edge secret); nonces take 20 bits of entropy from a counter
+  // the host seeds with randomness, so tabs and isolates deciding in the same millisecond
+  // issue different tokens.
+  void setTokenSecret(const TokenSecret& secret) { secret_ = secret; }
+  void seedTokenEntropy(uint32_t seed) { entropy_ = seed; }
+
+  // What the decisions since the last setVisitor showed (not holdouts): one page view. Hosts
+  // that count at decide time (edge rendering) record these as impressions; later placements
+  // of the same page already count them against their caps.
+  struct Shown {
+    uint32_t campaign = 0;
+    uint64_t nonce = 0;
+  };
+  const std::vector<Shown>& shown() const { return shown_; }
+
   // The profile part of the current context (interests … lifecycle), as a JSON object: the
   // read-only view hosts show for debugging.
   void writeProfileJson(std::string& out) const;
 
   const Doc& context() const { return ctx_; }
+  double nowMs() const { return nowMs_; }
   NodeId contextRoot() const { return root_; }
 
  private:
@@ -75,7 +92,9 @@ class Decider {
   // no fallback (the variant is dropped). Sets `locale` to the locale used.
   bool renderContent(uint32_t set, uint32_t& locale, std::string& missingField);
   void writeLocale(uint32_t contentLocale, std::string& out) const;
-  void writeToken(const CampaignDef& c, uint32_t variant, std::string& out) const;
+  // Writes the token and returns its nonce.
+  uint64_t writeToken(const CampaignDef& c, uint32_t variant, std::string& out);
+  bool contactOpen(uint32_t campaign);
 
   const Engine& engine_;
   VisitorLimits limits_;
@@ -99,6 +118,12 @@ class Decider {
   double nowMs_ = 0;
   int utcOffsetMinutes_ = 0;
   std::vector<bool> groupTaken_;
+  double capMultiplier_ = 1;
+  TokenSecret secret_;
+  uint32_t entropy_ = 0;
+  std::vector<Shown> shown_;
+  std::vector<uint32_t> shownCampaigns_;  // the campaigns of shown_, for ContactCheck
+  char contactWhy_[kContactWhyCapacity];
   std::string name_;
   std::string text_;         // one rendered field
   std::string contentJson_;  // one rendered content object

@@ -12,6 +12,7 @@
 
 #include "condition.h"
 #include "consent.h"
+#include "contact.h"
 #include "profile.h"
 #include "template.h"
 
@@ -90,7 +91,8 @@ struct ContentField {
 struct SegmentDef {
   StrRef name;
   uint32_t condition = 0;
-  uint32_t group = kNone;  // exclusive group index
+  uint32_t group = kNone;    // exclusive group index
+  double capMultiplier = 1;  // capMultipliers: members tolerate caps this many times higher
 };
 
 struct Engine {
@@ -110,6 +112,7 @@ struct Engine {
   CondProgram conditions;
   ProfileSettings profileSettings;
   ConsentPolicy consentPolicy;
+  ContactRules contactRules;  // caps, fatigue, cooldowns, quiet hours (finished)
 
   std::string_view str(StrRef r) const { return std::string_view(strings).substr(r.off, r.len); }
   uint32_t findPlacement(std::string_view id) const;

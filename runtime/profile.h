@@ -38,25 +38,25 @@ struct ConsentGate {
 
 // Behaviour settings compiled from the config (defaults in parentheses).
 struct ProfileSettings {
-  double interestHalfLifeMs = 14 * kMsPerDay;     // interestHalfLife ("14d")
-  double sessionTimeoutMs = 30 * 60000.0;         // 30 min of inactivity ends a session
-  double cartAbandonAfterMs = 60 * 60000.0;       // cartAbandonAfter ("1h")
-  double lapsedReturnAfterDays = 30;              // lapsedReturnAfter ("30d")
-  double lifecycleActiveDays = 30;                // lifecycle.activeDays
-  double lifecycleLapsedDays = 90;                // lifecycle.lapsedDays (beyond: dormant)
+  double interestHalfLifeMs = 14 * kMsPerDay;  // interestHalfLife ("14d")
+  double sessionTimeoutMs = 30 * 60000.0;      // 30 min of inactivity ends a session
+  double cartAbandonAfterMs = 60 * 60000.0;    // cartAbandonAfter ("1h")
+  double lapsedReturnAfterDays = 30;           // lapsedReturnAfter ("30d")
+  double lifecycleActiveDays = 30;             // lifecycle.activeDays
+  double lifecycleLapsedDays = 90;             // lifecycle.lapsedDays (beyond: dormant)
   // RFM thresholds, ascending. Recency: days since last purchase <= recencyDays[0] → 5,
   // <= [1] → 4, <= [2] → 3, <= [3] → 2, else (or never) 1. Frequency (purchases) and
   // monetary (total spend): >= [3] → 5, >= [2] → 4, >= [1] → 3, >= [0] → 2, else 1.
   double rfmRecencyDays[4] = {7, 30, 90, 180};
   double rfmFrequency[4] = {2, 3, 5, 10};
   double rfmMonetary[4] = {50, 200, 500, 1000};
-  double viewWeight = 1;      // interest weight of a categorised page view
-  double purchaseWeight = 5;  // interest weight of a purchased item's category
+  double viewWeight = 1;                        // interest weight of a categorised page view
+  double purchaseWeight = 5;                    // interest weight of a purchased item's category
   std::vector<std::string> sensitiveInterests;  // sorted; dropped without `sensitive`
 };
 
 struct DayCount {
-  int32_t day = 0;     // UTC day number (floor(ms / kMsPerDay))
+  int32_t day = 0;  // UTC day number (floor(ms / kMsPerDay))
   uint32_t count = 0;
 };
 
@@ -70,14 +70,14 @@ struct EventCounter {
 
 struct InterestScore {
   std::string key;
-  double score = 0;      // value at updatedMs; decays with the half-life after it
+  double score = 0;  // value at updatedMs; decays with the half-life after it
   double updatedMs = 0;
 };
 
 struct CartItem {
   std::string sku;
   uint32_t quantity = 0;
-  double price = 0;  // unit price
+  double price = 0;                     // unit price
   std::vector<std::string> categories;  // at most 8
 };
 
@@ -87,8 +87,8 @@ struct CategoryPurchase {
 };
 
 struct Profile {
-  double firstSeenMs = 0;      // 0: never seen (no event tracked yet)
-  double lastSeenMs = 0;       // last activity
+  double firstSeenMs = 0;  // 0: never seen (no event tracked yet)
+  double lastSeenMs = 0;   // last activity
   double sessionStartMs = 0;
   double previousVisitMs = 0;  // last activity before the current session (0: none)
   double lapsedReturnMs = 0;   // start of a session that followed >= lapsedReturnAfterDays away
@@ -122,7 +122,7 @@ void writeProfileContext(const Profile& profile, const ProfileSettings& settings
 
 // Built-in derived events and any tracked type, as campaign triggers see them.
 struct TriggerSpec {
-  std::string_view event;     // welcome, cart_abandoned, birthday, lapsed_return, purchase, or a type
+  std::string_view event;  // welcome, cart_abandoned, birthday, lapsed_return, purchase, or a type
   std::string_view category;  // purchase only: the category bought (empty: any)
 };
 

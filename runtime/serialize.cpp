@@ -37,6 +37,7 @@ class Reader {
   explicit Reader(std::string_view in) : in_(in) {}
   bool ok() const { return ok_; }
   bool atEnd() const { return pos_ == in_.size(); }
+  void fail() { ok_ = false; }
   uint8_t u8() {
     if (pos_ >= in_.size()) {
       ok_ = false;
@@ -180,6 +181,7 @@ void writePayload(const Engine& e, Writer& w) {
     w.ref(s.name);
     w.u32(s.condition);
     w.u32(s.group);
+    w.f64(s.capMultiplier);
   });
   w.u32(e.groupCount);
   const CondProgram& p = e.conditions;
@@ -242,6 +244,31 @@ void writePayload(const Engine& e, Writer& w) {
     w.u32(cp.tcfMapping.required[i]);
     w.u32(cp.tcfMapping.legitimateInterest[i]);
   }
+  // Contact rules as given; finishContactRules derives the rest again on load.
+  const ContactRules& cr = e.contactRules;
+  w.list(cr.caps, [&](const CapRule& c) {
+    w.u8(static_cast<uint8_t>(c.scope));
+    w.u32(c.target);
+    w.u32(c.max);
+    w.u8(static_cast<uint8_t>(c.count));
+    w.u8(static_cast<uint8_t>(c.period));
+    w.f64(c.rollingMs);
+  });
+  w.list(cr.campaigns, [&](const CampaignContactRules& c) {
+    w.fixed32(c.key);
+    w.u32(c.placement);
+    w.u32(c.channel);
+    w.u32(c.fatigueImpressions);
+    w.f64(c.fatigueSuppressMs);
+    w.f64(c.cooldownAfterDismissMs);
+  });
+  w.list(cr.channelNames, [&](const std::string& name) { w.bytes(name); });
+  w.list(cr.quietHours, [&](const QuietHours& q) {
+    w.u32(static_cast<uint32_t>(q.fromMinute + 1));
+    w.u32(static_cast<uint32_t>(q.toMinute + 1));
+  });
+  w.list(cr.placementNames, [&](const std::string& name) { w.bytes(name); });
+  w.f64(cr.sessionTimeoutMs);
 }
 
 void readPayload(Reader& r, Engine& e) {
@@ -312,10 +339,11 @@ void readPayload(Reader& r, Engine& e) {
       p.fallbackLength = r.u32();
     });
   });
-  r.list(e.segments, 4, [&](SegmentDef& s) {
+  r.list(e.segments, 12, [&](SegmentDef& s) {
     s.name = r.ref();
     s.condition = r.u32();
     s.group = r.u32();
+    s.capMultiplier = r.f64();
   });
   e.groupCount = r.u32();
   CondProgram& p = e.conditions;
@@ -378,6 +406,39 @@ void readPayload(Reader& r, Engine& e) {
     cp.tcfMapping.required[i] = r.u32();
     cp.tcfMapping.legitimateInterest[i] = r.u32();
   }
+  ContactRules& cr = e.contactRules;
+  r.list(cr.caps, 13, [&](CapRule& c) {
+    uint8_t scope = r.u8();
+    c.target = r.u32();
+    c.max = r.u32();
+    uint8_t count = r.u8();
+    uint8_t period = r.u8();
+    c.rollingMs = r.f64();
+    if (scope > static_cast<uint8_t>(CapScope::Campaign) ||
+        count > static_cast<uint8_t>(CapCount::Click) ||
+        period > static_cast<uint8_t>(CapPeriod::Lifetime)) {
+      r.fail();
+      return;
+    }
+    c.scope = static_cast<CapScope>(scope);
+    c.count = static_cast<CapCount>(count);
+    c.period = static_cast<CapPeriod>(period);
+  });
+  r.list(cr.campaigns, 23, [&](CampaignContactRules& c) {
+    c.key = r.fixed32();
+    c.placement = r.u32();
+    c.channel = r.u32();
+    c.fatigueImpressions = r.u32();
+    c.fatigueSuppressMs = r.f64();
+    c.cooldownAfterDismissMs = r.f64();
+  });
+  r.list(cr.channelNames, 1, [&](std::string& name) { r.bytes(name); });
+  r.list(cr.quietHours, 2, [&](QuietHours& q) {
+    q.fromMinute = static_cast<int32_t>(std::min<uint32_t>(r.u32(), 2000)) - 1;
+    q.toMinute = static_cast<int32_t>(std::min<uint32_t>(r.u32(), 2000)) - 1;
+  });
+  r.list(cr.placementNames, 1, [&](std::string& name) { r.bytes(name); });
+  cr.sessionTimeoutMs = r.f64();
 }
 
 // Every index and range of a loaded engine, checked before anything dereferences it.
@@ -467,6 +528,7 @@ class Checker {
     for (const CampaignDef& c : e.campaigns) {
       if (c.requiredPurposes > kAllPurposes) return "campaign consent purposes invalid";
     }
+    if (const char* why = contactRules()) return why;
     if (const char* why = constants()) return why;
     if (const char* why = conditions()) return why;
     return regexes();
@@ -474,6 +536,28 @@ class Checker {
 
  private:
   static bool span(uint64_t first, uint64_t count, uint64_t size) { return first + count <= size; }
+
+  // The contact rules must describe this engine's campaigns and placements; their own
+  // invariants are finishContactRules' to check (loadEngine runs it).
+  const char* contactRules() const {
+    const Engine& e = e_;
+    const ContactRules& cr = e.contactRules;
+    if (cr.campaigns.size() != e.campaigns.size()) return "contact rules do not match campaigns";
+    if (cr.placementNames.size() != e.placements.size())
+      return "contact rules do not match placements";
+    for (size_t i = 0; i < e.campaigns.size(); ++i) {
+      if (cr.campaigns[i].key != contactKey(e.str(e.campaigns[i].id)) ||
+          cr.campaigns[i].placement != e.campaigns[i].placement) {
+        return "contact rules do not match campaigns";
+      }
+    }
+    for (size_t i = 0; i < e.placements.size(); ++i)
+      if (cr.placementNames[i] != e.str(e.placements[i].id))
+        return "contact rules do not match placements";
+    for (const SegmentDef& s : e.segments)
+      if (!(s.capMultiplier >= 1 && s.capMultiplier <= 100)) return "cap multiplier out of range";
+    return nullptr;
+  }
   bool ref(StrRef r) const { return span(r.off, r.len, e_.strings.size()); }
 
   // Doc invariants: children and siblings come after their node, so walks terminate; depth
@@ -664,6 +748,14 @@ bool loadEngine(std::string_view bytes, Engine& engine, std::string& error) {
   }
   if (const char* why = Checker(engine).run()) {
     error = std::string("compiled config is inconsistent: ") + why;
+    return false;
+  }
+  double largestMultiplier = 1;
+  for (const SegmentDef& s : engine.segments)
+    largestMultiplier = std::max(largestMultiplier, s.capMultiplier);
+  std::string why;
+  if (!finishContactRules(engine.contactRules, largestMultiplier, why)) {
+    error = "compiled config is inconsistent: contact rules: " + why;
     return false;
   }
   return true;

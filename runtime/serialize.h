@@ -13,7 +13,8 @@
 
 namespace attune {
 
-constexpr uint16_t kBinaryFormatVersion = 3;  // 2: triggers, behaviour; 3: consent
+constexpr uint16_t kBinaryFormatVersion =
+    4;  // 2: triggers, behaviour; 3: consent; 4: contact rules
 
 void saveEngine(const Engine& engine, std::string& out);
 

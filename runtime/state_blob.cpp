@@ -1,4 +1,4 @@
-// The durable visitor state (SPEC §10). Layout, version 1 (all integers LEB128 varints unless
+// The durable visitor state (SPEC §10). Layout, version 2 (all integers LEB128 varints unless
 // said otherwise, doubles 8 bytes little-endian, strings varint length + bytes):
 //
 //   "ATS"  u8 flags  u16 version (LE)
@@ -12,7 +12,10 @@
 //             interests  [str key, f64 score, f64 updated],
 //             cart       [str sku, varint quantity, f64 price, [str category]], f64 cartUpdated,
 //             categoryPurchases [str category, f64 last]
+//   contacts section: varint length, body (the layout of encodeContacts, runtime/contact.cpp)
 //   fixed32 FNV-1a of every byte before it
+//
+// Version 1 is the same without the contacts section; it migrates to an empty history.
 //
 // Lists are a varint count then the items. Flags: bit 0 = compacted for a cookie (older
 // detail folded); other bits are reserved and must be zero.
@@ -61,6 +64,8 @@ constexpr uint8_t kAllPurposes = 0x1F;  // the five purposes of profile.h
 // and a consent body about 50 bytes; newer versions may append to the consent body.
 constexpr uint32_t kMaxConsentSectionBytes = 1024;
 constexpr uint32_t kMaxProfileSectionBytes = 256 * 1024;
+// 256 campaigns × 2 × 128 timestamps as varint deltas, 512 tokens: far below this.
+constexpr uint32_t kMaxContactsSectionBytes = 1024 * 1024;
 // Cookie compaction keeps exact day buckets for today and the 30 days before, so every
 // window of up to 30 days stays exact whichever way the window's edge is counted.
 constexpr int64_t kCookieExactDays = 30;
@@ -318,6 +323,12 @@ void encodeWithFlags(const VisitorState& state, uint8_t flags, std::string& out)
 
   start = w.size();
   writeProfileBody(state, w);
+  w.closeSection(start);
+
+  start = w.size();
+  std::string contacts;
+  encodeContacts(state.contacts, contacts);
+  out += contacts;
   w.closeSection(start);
   w.fixed32(fnv1a(out));
 }
@@ -725,8 +736,8 @@ LoadReport decodeV0(std::string_view bytes, uint8_t flags, VisitorState& out) {
   return report;
 }
 
-LoadReport decodeV1(std::string_view bytes, uint8_t flags, VisitorState& out) {
-  const uint16_t v = 1;
+// Versions 1 and 2 (2 appends the contacts section before the checksum).
+LoadReport decodeV1(std::string_view bytes, uint8_t flags, uint16_t v, VisitorState& out) {
   ConsentRead consent = readConsentSection(bytes, true);
   if (consent.section.problem != LoadStatus::Ok)
     return discard(consent.section.problem, consent.section.why, v);
@@ -740,10 +751,18 @@ LoadReport decodeV1(std::string_view bytes, uint8_t flags, VisitorState& out) {
   SectionRead profile =
       readSection(bytes, consent.end, kMaxProfileSectionBytes, kChecksumBytes, "profile");
   if (profile.problem != LoadStatus::Ok) return fail(profile.problem, profile.why);
-  size_t end = profile.end + kChecksumBytes;
+  SectionRead contacts;
+  size_t sealedEnd = profile.end;
+  if (v >= 2) {
+    contacts =
+        readSection(bytes, profile.end, kMaxContactsSectionBytes, kChecksumBytes, "contacts");
+    if (contacts.problem != LoadStatus::Ok) return fail(contacts.problem, contacts.why);
+    sealedEnd = contacts.end;
+  }
+  size_t end = sealedEnd + kChecksumBytes;
   if (end != bytes.size())
     return fail(LoadStatus::Corrupt, trailingText(bytes.size() - end) + " the state");
-  if (readFixed32(bytes, profile.end) != fnv1a(bytes.substr(0, profile.end))) {
+  if (readFixed32(bytes, sealedEnd) != fnv1a(bytes.substr(0, sealedEnd))) {
     return fail(LoadStatus::Corrupt, consent.sealed
                                          ? "checksum mismatch: the profile section is damaged"
                                          : "checksum mismatch: the consent section is damaged");
@@ -759,10 +778,13 @@ LoadReport decodeV1(std::string_view bytes, uint8_t flags, VisitorState& out) {
   std::string why;
   if (!readProfileBody(profile.body, v, out, why))
     return fail(LoadStatus::Corrupt, "the profile section is malformed: " + why);
+  if (v >= 2 && !decodeContacts(contacts.body, out.contacts, why))
+    return fail(LoadStatus::Corrupt, "the contacts section is malformed: " + why);
   out.consent = std::move(consent.record);
   LoadReport report;
-  report.status = LoadStatus::Ok;
+  report.status = v == kStateVersion ? LoadStatus::Ok : LoadStatus::Migrated;
   report.fromVersion = v;
+  if (v < 2) report.reason = "migrated from state version 1 (which had no contact history)";
   return report;
 }
 
@@ -881,7 +903,7 @@ LoadReport decodeState(std::string_view bytes, VisitorState& out) {
       static_cast<uint16_t>(static_cast<uint8_t>(bytes[4]) | static_cast<uint8_t>(bytes[5]) << 8);
   if (version > kStateVersion) return decodeNewer(bytes, version, out);
   if (version == 0) return decodeV0(bytes, flags, out);
-  return decodeV1(bytes, flags, out);
+  return decodeV1(bytes, flags, version, out);
 }
 
 bool encodeCookie(const VisitorState& state, size_t maxBytes, std::string& out) {

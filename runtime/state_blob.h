@@ -1,5 +1,5 @@
 // The visitor's state on the device (SPEC §10): one compact, versioned blob holding the
-// visitor id, the consent record and the profile (caps join in the contact-rules issue),
+// visitor id, the consent record, the profile and the contact history (caps, used tokens),
 // with integrity checks. Browsers keep it in localStorage (base64url); edges in a cookie.
 //
 // The consent record is its own checksummed section ahead of the rest, so a blob whose
@@ -11,18 +11,19 @@
 #include <string>
 #include <string_view>
 
+#include "contact.h"
 #include "profile.h"
 
 namespace attune {
 
-constexpr uint16_t kStateVersion = 1;
+constexpr uint16_t kStateVersion = 2;
 
 // What the site can show a regulator (SPEC §7); the consent issue fills and enforces it.
 struct ConsentRecord {
   bool present = false;
-  uint8_t purposes = 0;       // bit i = Purpose i granted
+  uint8_t purposes = 0;  // bit i = Purpose i granted
   double updatedMs = 0;
-  std::string source;         // "banner", "tcf", "gpc", "default" … (at most 32 bytes)
+  std::string source;  // "banner", "tcf", "gpc", "default" … (at most 32 bytes)
   uint32_t policyVersion = 0;
 };
 
@@ -30,6 +31,7 @@ struct VisitorState {
   std::string visitorId;  // at most 256 bytes
   ConsentRecord consent;
   Profile profile;
+  ContactHistory contacts;  // what caps, fatigue and cooldowns count; used tokens
 };
 
 enum class LoadStatus : uint8_t {
@@ -46,7 +48,7 @@ struct LoadReport {
   LoadStatus status = LoadStatus::Empty;
   bool consentKept = false;  // the consent record survived a discarded blob
   uint16_t fromVersion = 0;
-  std::string reason;        // plain English for the host's logs; empty when Ok/Empty
+  std::string reason;  // plain English for the host's logs; empty when Ok/Empty
 };
 
 const char* loadStatusName(LoadStatus status);

@@ -6,6 +6,7 @@
 #include <set>
 
 #include "condition_compiler.h"
+#include "contact_config.h"
 #include "doc.h"
 #include "json_path.h"
 #include "local_time.h"
@@ -89,8 +90,7 @@ class ConfigCompiler {
     return r;
   }
   void checkKeys(const Json& object, const std::string& path,
-                 std::initializer_list<const char*> allowed,
-                 std::initializer_list<const char*> later = {});
+                 std::initializer_list<const char*> allowed);
   bool id(const Json& v, const std::string& path, std::string& out);
   void placements(const Json& v);
   void segments(const Json& v, const Json& groups);
@@ -118,18 +118,12 @@ class ConfigCompiler {
 };
 
 void ConfigCompiler::checkKeys(const Json& object, const std::string& path,
-                               std::initializer_list<const char*> allowed,
-                               std::initializer_list<const char*> later) {
+                               std::initializer_list<const char*> allowed) {
   for (auto it = object.begin(); it != object.end(); ++it) {
     const std::string& key = it.key();
     bool known =
         std::any_of(allowed.begin(), allowed.end(), [&](const char* a) { return key == a; });
-    bool planned = std::any_of(later.begin(), later.end(), [&](const char* a) { return key == a; });
-    if (planned) {
-      problem(pathKey(path, key),
-              "is not supported by this engine version yet; remove it rather "
-              "than have it silently ignored");
-    } else if (!known) {
+    if (!known) {
       std::string list;
       for (const char* a : allowed) list += std::string(list.empty() ? "" : ", ") + a;
       problem(pathKey(path, clipped(key)), "unknown key (expected one of: " + list + ")");
@@ -164,8 +158,8 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
   }
   checkKeys(root, "",
             {"version", "defaultLocale", "placements", "segments", "exclusiveGroups", "campaigns",
-             "interestHalfLife", "sensitiveInterests", "behavior", "consent"},
-            {"caps"});
+             "interestHalfLife", "sensitiveInterests", "behavior", "consent", "caps",
+             "capMultipliers", "quietHours"});
   if (!root.contains("version")) {
     problem("version", "is required (the schema version, currently 1)");
   } else if (!root["version"].is_number_integer() && !root["version"].is_number_unsigned()) {
@@ -195,6 +189,8 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
              root.contains("exclusiveGroups") ? root["exclusiveGroups"] : noGroups);
   }
   if (root.contains("campaigns")) campaigns(root["campaigns"]);
+  if (!problems_.empty()) return nullptr;
+  compileContactRules(root, *engine_, problems_);
   if (!problems_.empty()) return nullptr;
 
   for (const std::string& l : allLocales_) engine_->locales.push_back(store(l));
@@ -400,8 +396,7 @@ void ConfigCompiler::campaign(const Json& c, const std::string& at, std::set<std
   }
   checkKeys(c, at,
             {"id", "placement", "priority", "audience", "schedule", "seed", "holdout", "variants",
-             "trigger", "consent"},
-            {"caps", "cooldownAfterDismiss", "fatigue"});
+             "trigger", "consent", "caps", "cooldownAfterDismiss", "fatigue"});
   CampaignDef def;
   std::string name;
   if (!c.contains("id")) {

@@ -22,10 +22,16 @@ std::string renderTemplateJson(std::string_view request);
 // vectors on every host). Request:
 //   {"config": {...}, "visitor": {...input without now...}, "consent"?: {"sensitive": true, …},
 //    "steps": [{"at": instant, "track": type, "props"?: {...}} | {"at", "decide": true,
-//              "reasons"?: bool} | {"at", "profile": true} | {"at", "reload": "blob"|"cookie"}
-//              | {"at", "visitor": {...}}]}
+//              "reasons"?: bool, "count"?: bool} | {"at", "profile": true}
+//              | {"at", "report": "impression"|"click"|"dismiss"|"conversion",
+//                 "placement": id | "token": text, "value"?: n}
+//              | {"at", "reload": "blob"|"cookie"} | {"at", "visitor": {...}}]}
+// "count": what the decisions show counts as impressions at once (edge rendering). A report
+// uses the placement's latest token unless one is given. A "visitor" step with another id
+// starts a new visitor (fresh state, the same initial consent): traffic in one run.
 // Answer: {"steps": [one result per step, each with "at" (ms)], "stateBytes": n,
-//          "cookieBytes": n} or {"error": "..."}.
+//          "cookieBytes": n, "kpi"?: {the KPI report of the reports, runtime/kpi.h}} or
+//          {"error": "..."}.
 std::string simulateJson(std::string_view request);
 
 }  // namespace attune

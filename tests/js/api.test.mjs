@@ -150,10 +150,17 @@ describe('decide and decidePage', () => {
     assert.deepEqual(decide('hero', AUSTRIAN_VISITOR), { error: 'engine freed' });
   });
 
-  test('the same visitor always gets the same decision', () => {
+  test('the same visitor always gets the same decision, each with its own token', () => {
     const engine = compileOk(SHOP_CONFIG);
-    const first = engine.decide('hero', AUSTRIAN_VISITOR);
-    for (let i = 0; i < 50; i++) assert.deepEqual(engine.decide('hero', AUSTRIAN_VISITOR), first);
+    const { token: firstToken, ...first } = engine.decide('hero', AUSTRIAN_VISITOR);
+    const tokens = new Set([firstToken]);
+    for (let i = 0; i < 50; i++) {
+      const { token, ...decision } = engine.decide('hero', AUSTRIAN_VISITOR);
+      assert.deepEqual(decision, first);
+      assert.match(token, /^t2\.\d+\.\d+\.[0-9a-f]+\.[0-9a-f]{16}$/);
+      tokens.add(token);
+    }
+    assert.equal(tokens.size, 51, 'a token is single-use: every decision issues a new one');
     engine.free();
   });
 });

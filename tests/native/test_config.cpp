@@ -68,7 +68,7 @@ TEST_CASE("config: version and top-level shape", "[config]") {
   CHECK(hasProblem(compileConfig(R"({"version": 2})"), "version", "unsupported schema version 2"));
   CHECK(hasProblem(compileConfig(R"({"version": "1"})"), "version", "integer 1"));
   CHECK(hasProblem(compileConfig("[1, 2]"), "", "must be a JSON object"));
-  CHECK(hasProblem(compileConfig(R"({"version": 1, "caps": []})"), "caps", "not supported"));
+  CHECK(hasProblem(compileConfig(R"({"version": 1, "caps": {}})"), "caps", "must be an array"));
 }
 
 TEST_CASE("config: malformed JSON says where", "[config]") {

@@ -14,6 +14,7 @@
 #include <functional>
 #include <limits>
 #include <random>
+#include <tuple>
 
 #include "state_blob.h"
 #include "vector_support.h"
@@ -163,8 +164,21 @@ std::string sealV1(const std::string& consent, const std::string& profile, uint1
   return b.out;
 }
 
-std::string writeV1(const VisitorState& s) {
-  return sealV1(consentBody(s.consent), profileBodyV1(s));
+// Version 2: version 1's sections, then the contact history (runtime/contact.h's bytes).
+std::string writeV2(const VisitorState& s) {
+  std::string contacts;
+  attune::encodeContacts(s.contacts, contacts);
+  Bytes b;
+  b.out = "ATS";
+  b.u8(0);
+  b.fixed(2, 2);
+  std::string consent = consentBody(s.consent);
+  b.section(consent);
+  b.fixed(fnv(consent), 4);
+  b.section(profileBodyV1(s));
+  b.section(contacts);
+  b.fixed(fnv(b.out), 4);
+  return b.out;
 }
 
 // Version 0 (documented in runtime/state_blob.cpp): no consent section, no cart or category
@@ -238,6 +252,34 @@ EventCounter counter(const std::string& type, uint64_t lifetime, int32_t fromDay
   return c;
 }
 
+// A history recorded the way the runtime records one: impressions, a click, a dismissal and
+// used tokens.
+attune::ContactHistory sampleContacts() {
+  attune::ContactRules rules;
+  rules.placementNames = {"hero"};
+  rules.channelNames = {"web"};
+  attune::CampaignContactRules welcome;
+  welcome.key = attune::contactKey("welcome");
+  welcome.channel = 0;
+  welcome.fatigueImpressions = 3;
+  welcome.fatigueSuppressMs = kDay;
+  rules.campaigns = {welcome};
+  std::string error;
+  REQUIRE(attune::finishContactRules(rules, 1, error));
+  attune::ContactHistory h;
+  uint64_t first = attune::makeNonce(kNow - 5000, 7);
+  uint64_t second = attune::makeNonce(kNow - 1000, 8);
+  using attune::ContactKind;
+  for (auto [kind, nonce, at] : std::initializer_list<std::tuple<ContactKind, uint64_t, double>>{
+           {ContactKind::Impression, first, kNow - 5000},
+           {ContactKind::Click, first, kNow - 4000},
+           {ContactKind::Impression, second, kNow - 1000},
+           {ContactKind::Dismiss, second, kNow - 900}}) {
+    REQUIRE(attune::recordContact(h, rules, 0, kind, nonce, at) == attune::RecordOutcome::Recorded);
+  }
+  return h;
+}
+
 // Every field set, including unusual but valid values (UTF-8 keys, huge counts).
 VisitorState richState() {
   VisitorState s;
@@ -275,6 +317,7 @@ VisitorState richState() {
   p.cartUpdatedMs = kNow - 3600000;
   p.categoryPurchases.push_back(CategoryPurchase{"ski", kNow - 5 * kDay});
   p.categoryPurchases.push_back(CategoryPurchase{"boots", kNow - 50 * kDay});
+  s.contacts = sampleContacts();
   return s;
 }
 
@@ -361,6 +404,10 @@ std::string difference(const VisitorState& a, const VisitorState& b) {
     SAME(profile.categoryPurchases[i].lastMs);
   }
 #undef SAME
+  std::string contactsA, contactsB;
+  attune::encodeContacts(a.contacts, contactsA);
+  attune::encodeContacts(b.contacts, contactsB);
+  if (contactsA != contactsB) return "contacts";
   return "";
 }
 
@@ -420,7 +467,7 @@ TEST_CASE("state blob: a rich state round-trips exactly, in the documented layou
   VisitorState state = richState();
   std::string blob;
   attune::encodeState(state, blob);
-  CHECK(blob == writeV1(state));  // the layout documented in state_blob.cpp, byte for byte
+  CHECK(blob == writeV2(state));  // the layout documented in state_blob.cpp, byte for byte
   CHECK(blob.substr(0, 3) == "ATS");
 
   VisitorState loaded;
@@ -468,22 +515,45 @@ TEST_CASE("state blob: the same state always gives the same bytes", "[state_blob
   CHECK(reused == x);
 }
 
-TEST_CASE("state blob: version 1 fixture is stable", "[state_blob]") {
+TEST_CASE("state blob: version 2 fixture is stable", "[state_blob]") {
   std::string blob;
   attune::encodeState(richState(), blob);
-  checkFixture("state-v1.bin", blob);
+  checkFixture("state-v2.bin", blob);
   std::string cookie;
   REQUIRE(attune::encodeCookie(richState(), 4096, cookie));
-  checkFixture("state-v1.cookie", cookie);
+  checkFixture("state-v2.cookie", cookie);
   VisitorState loaded;
   CHECK(attune::decodeCookie(cookie, loaded).status == LoadStatus::Ok);
   CHECK(difference(richState(), loaded) == "");
 }
 
+TEST_CASE("state blob: version 1 fixtures migrate with an empty contact history", "[state_blob]") {
+  for (const char* name : {"state-v1.bin", "state-v1.cookie"}) {
+    INFO(name);
+    std::string stored = attune_test::readText(kFixtureDir + "/" + name);
+    REQUIRE(!stored.empty());
+    VisitorState loaded;
+    loaded.contacts.totalImpressions = 9;  // decode resets its output
+    LoadReport report = std::string(name).find("cookie") != std::string::npos
+                            ? attune::decodeCookie(stored, loaded)
+                            : attune::decodeState(stored, loaded);
+    CHECK(report.status == LoadStatus::Migrated);
+    CHECK(report.fromVersion == 1);
+    CHECK(report.reason.find("contact history") != std::string::npos);
+    VisitorState expected = richState();
+    expected.contacts = attune::ContactHistory();
+    CHECK(difference(expected, loaded) == "");
+    CHECK(loaded.contacts.empty());
+    CHECK(loaded.contacts.totalImpressions == 0);
+  }
+}
+
 TEST_CASE("state blob: a version 0 blob migrates with every field", "[state_blob]") {
   VisitorState old = richState();
-  // What version 0 could hold: no consent record, cart or category purchases; 32-bit lifetimes.
+  // What version 0 could hold: no consent record, cart, category purchases or contact history;
+  // 32-bit lifetimes.
   old.consent = ConsentRecord();
+  old.contacts = attune::ContactHistory();
   old.profile.cart.clear();
   old.profile.cartUpdatedMs = 0;
   old.profile.categoryPurchases.clear();
@@ -560,11 +630,11 @@ TEST_CASE("state blob: every load status from a crafted input", "[state_blob]") 
   CHECK(r.reason.find("ATS") != std::string::npos);
   CHECK(std::string(attune::loadStatusName(r.status)) == "foreign");
 
-  // Version 2, with a consent body that grew a field: the consent record is still kept.
-  std::string newer = sealV1(consentBody(state.consent) + "\x05", "whatever version 2 holds", 2);
+  // Version 3, with a consent body that grew a field: the consent record is still kept.
+  std::string newer = sealV1(consentBody(state.consent) + "\x05", "whatever version 3 holds", 3);
   r = attune::decodeState(newer, out);
   CHECK(r.status == LoadStatus::TooNew);
-  CHECK(r.fromVersion == 2);
+  CHECK(r.fromVersion == 3);
   CHECK(r.consentKept);
   CHECK(sameConsent(out.consent, state.consent));
   CHECK(out.profile.empty());

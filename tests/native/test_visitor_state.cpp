@@ -29,6 +29,7 @@ constexpr double kStart = 1764000000000.0;  // 2025-11-24
 
 std::string decide(attune::Decider& d, const attune::VisitorState& state, double now) {
   d.attach(&state);
+  d.seedTokenEntropy(0);  // tokens depend on the nonce counter: the same for both states
   std::string out;
   d.decidePageJson(R"({"now": )" + std::to_string(static_cast<long long>(now)) + "}", true, out);
   return out;
