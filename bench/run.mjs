@@ -12,11 +12,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import zlib from 'node:zlib';
-import { ATTRIBUTE_SCHEMA, makeScenario } from './scenario.mjs';
+import { ATTRIBUTE_SCHEMA, makeScenario, withContactRules } from './scenario.mjs';
 import { prepareClosures, prepareGrowthBook, prepareJsonLogic } from './peers.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const TARGETS = { vsGrowthBook: 10, vsClosures: 1, setupMs: 5, gzipKB: 40 };
+const TARGETS = { vsGrowthBook: 10, vsClosures: 1, setupMs: 5, gzipKB: 40, rulesCostPct: 10 };
 // Wall-clock budget per engine for the timed rounds; rounds stop early past it.
 const ENGINE_BUDGET_MS = 6000;
 
@@ -251,6 +251,22 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
         };
       },
     });
+    // Issue 6's before/after: the same route with contact rules on every campaign (the
+    // visitor has no history here; the native row below adds one).
+    const rulesJson = JSON.stringify(withContactRules(config));
+    engines.push({
+      name: 'attune-wasm memory +rules',
+      note: 'the memory route with caps, fatigue, cooldown and quiet hours on every campaign',
+      prepare() {
+        const engine = new native.Engine(rulesJson);
+        if (!engine.ok()) throw new Error(`Engine rejected the rules config: ${engine.errorsJson().slice(0, 500)}`);
+        return {
+          decide: (i) => JSON.parse(viaMemory(engine, visitorJson[i])),
+          choices: (i) => choicesOfPage(JSON.parse(viaMemory(engine, visitorJson[i])), placementIds),
+          dispose: () => engine.delete(),
+        };
+      },
+    });
     engines.push({
       name: 'attune-wasm in-engine',
       note: 'setVisitorJson once, then decideCurrentJson per placement, each parsed',
@@ -274,7 +290,8 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
 // ---------------------------------------------------------------------------------------
 // Native: the same scenario through build/attune_bench (a child process).
 
-function runNative(scenario, opts, workDir, notes) {
+// `rules`: the config with contact rules and a visitor history of 40 campaigns.
+function runNative(scenario, opts, workDir, notes, rules = false) {
   if (!opts.useNative) return null;
   if (!fs.existsSync(opts.native)) {
     const message = `attune-native row skipped: ${path.relative(ROOT, opts.native)} not built (cmake --build build)`;
@@ -285,11 +302,11 @@ function runNative(scenario, opts, workDir, notes) {
   const configPath = path.join(workDir, 'config.json');
   const visitorsPath = path.join(workDir, 'visitors.jsonl');
   const choicesPath = path.join(workDir, 'native-choices.jsonl');
-  fs.writeFileSync(configPath, JSON.stringify(scenario.config));
+  fs.writeFileSync(configPath, JSON.stringify(rules ? withContactRules(scenario.config) : scenario.config));
   fs.writeFileSync(visitorsPath, scenario.visitors.map((v) => JSON.stringify(v)).join('\n') + '\n');
   const child = spawnSync(opts.native, [
     '--config', configPath, '--visitors', visitorsPath, '--rounds', String(opts.rounds),
-    '--choices', choicesPath,
+    '--choices', choicesPath, ...(rules ? ['--history', '40'] : []),
   ], { encoding: 'utf8', timeout: 120000, maxBuffer: 1 << 20 });
   if (child.error) throw new Error(`attune_bench failed to run: ${child.error.message}`);
   if (child.status !== 0) {
@@ -412,6 +429,18 @@ function printReport(report) {
       `${fmt(r.vsJsonLogic, 2)}×`,
     ])));
   }
+  const byName = Object.fromEntries(rows.map((r) => [r.name, r]));
+  const pairs = [['attune-wasm memory', 'attune-wasm memory +rules'], ['attune-native', 'attune-native +rules']]
+    .filter(([a, b]) => byName[a] && byName[b]);
+  if (pairs.length) {
+    console.log(`\nContact rules before/after (pages/s cpu; target: within ${TARGETS.rulesCostPct}%):`);
+    console.log(table(['route', 'without rules', 'with rules', 'change', 'p50 µs before → after'], pairs.map(([a, b]) => {
+      const change = (byName[b].pagesPerSec / byName[a].pagesPerSec - 1) * 100;
+      return [a, fmtInt(byName[a].pagesPerSec), fmtInt(byName[b].pagesPerSec),
+        `${change >= 0 ? '+' : ''}${fmt(change, 1)}% ${mark(change >= -TARGETS.rulesCostPct)}`,
+        `${fmt(byName[a].p50Us, 2)} → ${fmt(byName[b].p50Us, 2)}`];
+    })));
+  }
   const attuneSetup = rows.filter((r) => r.name.startsWith('attune'));
   if (attuneSetup.length) {
     console.log(`\nSetup at ${scenario.campaigns} campaigns (target ≤ ${TARGETS.setupMs} ms): ` +
@@ -472,15 +501,20 @@ async function main() {
 
   const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attune-bench-'));
   try {
-    const native = runNative(scenario, opts, workDir, notes);
-    if (native) {
+    for (const rules of [false, true]) {
+      const native = runNative(scenario, opts, workDir, notes, rules);
+      if (!native) break;
       const f = native.figures;
+      const name = rules ? 'attune-native +rules' : 'attune-native';
       rows.push({
-        name: 'attune-native', note: 'C++ engine in build/attune_bench (same scenario, child process)',
+        name,
+        note: rules
+          ? 'the same with contact rules on every campaign and a visitor history of 40 campaigns'
+          : 'C++ engine in build/attune_bench (same scenario, child process)',
         setupMs: f.setupMs, firstSetupMs: f.firstSetupMs, rounds: f.rounds,
         pagesPerSec: f.pagesPerSec, wallPagesPerSec: f.wallPagesPerSec, p50Us: f.p50Us, p99Us: f.p99Us,
       });
-      checked.push({ name: 'attune-native', choices: native.choices });
+      checked.push({ name, choices: native.choices });
     }
   } finally {
     fs.rmSync(workDir, { recursive: true, force: true });

@@ -234,3 +234,29 @@ export function makeScenario({ campaigns = 200, placements = 8, visitors = 10000
   }
   return { config, visitors: inputs, attributes, seed };
 }
+
+/**
+ * The same config with contact rules on every level (issue 6's before/after): a global day
+ * cap, a 12h cap per channel, a 7-day cap per placement, a weekly cap, fatigue and a dismissal
+ * cooldown on every campaign, and quiet hours that do not cover the scenario's local 11:00.
+ * Sized so that an empty history — and the bench's native history — never blocks a campaign:
+ * the choices stay those of the peers, and the figures measure the checks alone.
+ */
+export function withContactRules(config) {
+  const channels = [...new Set(config.placements.map((p) => p.channel || 'web'))];
+  return {
+    ...config,
+    caps: [
+      { scope: 'global', max: 120, per: 'day' },
+      { scope: 'channel', max: 100, per: '12h' },
+      { scope: 'placement', max: 40, per: '7d' },
+    ],
+    quietHours: Object.fromEntries(channels.map((c) => [c, { from: '02:00', to: '05:00' }])),
+    campaigns: config.campaigns.map((c) => ({
+      ...c,
+      caps: [{ max: 5, per: 'week' }, { max: 3, per: 'lifetime', count: 'click' }],
+      fatigue: { impressions: 4, suppress: '3d' },
+      cooldownAfterDismiss: '2d',
+    })),
+  };
+}

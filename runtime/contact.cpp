@@ -242,6 +242,11 @@ const CampaignContacts* findEntry(const ContactHistory& history, uint32_t key) {
 
 // The config's index of the campaign with this key, or kNotFound (a campaign since removed).
 uint32_t campaignOfKey(const ContactRules& rules, uint32_t key) {
+  if (rules.sortedKeys.size() == rules.byKey.size()) {  // contiguous keys: cache-friendly
+    auto it = std::lower_bound(rules.sortedKeys.begin(), rules.sortedKeys.end(), key);
+    return it != rules.sortedKeys.end() && *it == key ? rules.byKey[it - rules.sortedKeys.begin()]
+                                                      : kNotFound;
+  }
   auto it = std::lower_bound(
       rules.byKey.begin(), rules.byKey.end(), key,
       [&rules](uint32_t index, uint32_t k) { return rules.campaigns[index].key < k; });
@@ -262,8 +267,10 @@ bool capApplies(const CapRule& cap, const CampaignContactRules& c, uint32_t camp
   return false;
 }
 
+// `resolved`: the campaign index of each history entry (campaignOfKey), or null to look
+// them up here.
 uint64_t scopeCount(const ContactHistory& history, const ContactRules& rules, const CapRule& cap,
-                    const CampaignContacts* own, const Window& w) {
+                    const CampaignContacts* own, const Window& w, const uint32_t* resolved) {
   if (w.empty) return 0;
   switch (cap.scope) {
     case CapScope::Campaign:
@@ -278,10 +285,11 @@ uint64_t scopeCount(const ContactHistory& history, const ContactRules& rules, co
       break;
   }
   uint64_t total = 0;
-  for (const CampaignContacts& e : history.campaigns) {
+  for (size_t i = 0; i < history.campaigns.size(); ++i) {
+    const CampaignContacts& e = history.campaigns[i];
     if (cap.scope != CapScope::Global) {
       if (w.period != CapPeriod::Lifetime && e.lastMs < w.from) continue;
-      uint32_t index = campaignOfKey(rules, e.key);
+      uint32_t index = resolved ? resolved[i] : campaignOfKey(rules, e.key);
       if (index == kNotFound) continue;
       const CampaignContactRules& c = rules.campaigns[index];
       uint32_t of = cap.scope == CapScope::Channel ? c.channel : c.placement;
@@ -290,6 +298,33 @@ uint64_t scopeCount(const ContactHistory& history, const ContactRules& rules, co
     total += countIn(e, cap.count, w);
   }
   return total;
+}
+
+// Counts every cap of `capIndex`'s family (same scope, window and count; one per target) in
+// one pass over the history, into the memo.
+void countFamily(const ContactHistory& history, const ContactRules& rules, uint32_t capIndex,
+                 const Window& w, const uint32_t* resolved, ContactMemo& memo) {
+  const CapRule& cap = rules.caps[capIndex];
+  const bool channel = cap.scope == CapScope::Channel;
+  const size_t targets = channel ? rules.channelNames.size() : rules.placementNames.size();
+  memo.perTarget.assign(targets, 0);
+  if (!w.empty) {
+    for (size_t i = 0; i < history.campaigns.size(); ++i) {
+      const CampaignContacts& e = history.campaigns[i];
+      if (w.period != CapPeriod::Lifetime && e.lastMs < w.from) continue;
+      if (resolved[i] == kNotFound) continue;
+      const CampaignContactRules& c = rules.campaigns[resolved[i]];
+      uint32_t target = channel ? c.channel : c.placement;
+      if (target < targets) memo.perTarget[target] += countIn(e, cap.count, w);
+    }
+  }
+  const uint32_t family = rules.familyOf[capIndex];
+  for (uint32_t k = rules.familyStart[family]; k < rules.familyStart[family + 1]; ++k) {
+    const uint32_t member = rules.familyCaps[k];
+    memo.generation[member] = memo.current;
+    memo.count[member] =
+        rules.caps[member].target < targets ? memo.perTarget[rules.caps[member].target] : 0;
+  }
 }
 
 void writeCapReason(WhyWriter& w, const ContactRules& rules, const CapRule& cap, uint64_t count,
@@ -743,6 +778,63 @@ bool finishContactRules(ContactRules& rules, double largestMultiplier, std::stri
   }
   std::stable_sort(rules.caps.begin(), rules.caps.end(),
                    [](const CapRule& a, const CapRule& b) { return a.scope < b.scope; });
+  // Per campaign, the caps that apply, in check order: each cap visits only its campaigns.
+  std::vector<std::vector<uint32_t>> byChannel(channels), byPlacement(placements);
+  for (uint32_t i = 0; i < campaigns; ++i) {
+    const CampaignContactRules& c = rules.campaigns[i];
+    if (c.channel != kNoChannel) byChannel[c.channel].push_back(i);
+    byPlacement[c.placement].push_back(i);
+  }
+  std::vector<std::vector<uint32_t>> applying(campaigns);
+  for (uint32_t k = 0; k < rules.caps.size(); ++k) {
+    const CapRule& cap = rules.caps[k];
+    switch (cap.scope) {
+      case CapScope::Global:
+        for (std::vector<uint32_t>& list : applying) list.push_back(k);
+        break;
+      case CapScope::Channel:
+        for (uint32_t i : byChannel[cap.target]) applying[i].push_back(k);
+        break;
+      case CapScope::Placement:
+        for (uint32_t i : byPlacement[cap.target]) applying[i].push_back(k);
+        break;
+      case CapScope::Campaign:
+        applying[cap.target].push_back(k);
+        break;
+    }
+  }
+  rules.capsOf.clear();
+  rules.capsOfStart.assign(1, 0);
+  for (const std::vector<uint32_t>& list : applying) {
+    rules.capsOf.insert(rules.capsOf.end(), list.begin(), list.end());
+    rules.capsOfStart.push_back(static_cast<uint32_t>(rules.capsOf.size()));
+  }
+  rules.familyOf.assign(rules.caps.size(), kNoFamily);
+  std::vector<std::vector<uint32_t>> families;
+  for (uint32_t k = 0; k < rules.caps.size(); ++k) {
+    const CapRule& cap = rules.caps[k];
+    if (cap.scope != CapScope::Channel && cap.scope != CapScope::Placement) continue;
+    for (uint32_t f = 0; f < families.size() && rules.familyOf[k] == kNoFamily; ++f) {
+      const CapRule& head = rules.caps[families[f][0]];
+      if (head.scope == cap.scope && head.period == cap.period && head.count == cap.count &&
+          head.rollingMs == cap.rollingMs) {
+        families[f].push_back(k);
+        rules.familyOf[k] = f;
+      }
+    }
+    if (rules.familyOf[k] == kNoFamily) {
+      rules.familyOf[k] = static_cast<uint32_t>(families.size());
+      families.push_back({k});
+    }
+  }
+  rules.familyCaps.clear();
+  rules.familyStart.assign(1, 0);
+  for (const std::vector<uint32_t>& f : families) {
+    rules.familyCaps.insert(rules.familyCaps.end(), f.begin(), f.end());
+    rules.familyStart.push_back(static_cast<uint32_t>(rules.familyCaps.size()));
+  }
+  rules.sortedKeys.clear();
+  for (uint32_t i : rules.byKey) rules.sortedKeys.push_back(rules.campaigns[i].key);
   rules.keepPerCampaign = needed;
   rules.any = !rules.caps.empty() || anyCampaignRule || anyQuiet;
   return true;
@@ -765,12 +857,53 @@ bool contactAllowed(const ContactHistory& history, const ContactRules& rules, ui
   const CampaignContactRules& c = rules.campaigns[campaign];
   const CampaignContacts* own = findEntry(history, c.key);
 
-  for (const CapRule& cap : rules.caps) {
-    if (!capApplies(cap, c, campaign)) continue;
+  ContactMemo* memo = check.memo;
+  if (memo &&
+      (memo->count.size() != rules.caps.size() || memo->history != &history ||
+       memo->nowMs != check.nowMs || memo->utcOffsetMinutes != check.utcOffsetMinutes ||
+       memo->totalImpressions != history.totalImpressions ||
+       memo->totalClicks != history.totalClicks || memo->lastContactMs != history.lastContactMs)) {
+    if (memo->count.size() != rules.caps.size()) memo->prepare(rules);
+    memo->invalidate();
+    memo->history = &history;
+    memo->nowMs = check.nowMs;
+    memo->utcOffsetMinutes = check.utcOffsetMinutes;
+    memo->totalImpressions = history.totalImpressions;
+    memo->totalClicks = history.totalClicks;
+    memo->lastContactMs = history.lastContactMs;
+    memo->entryCampaign.clear();
+    for (const CampaignContacts& e : history.campaigns)
+      memo->entryCampaign.push_back(campaignOfKey(rules, e.key));
+  }
+  const uint32_t* resolved = memo && memo->entryCampaign.size() == history.campaigns.size()
+                                 ? memo->entryCampaign.data()
+                                 : nullptr;
+  const bool indexed = rules.capsOfStart.size() == rules.campaigns.size() + 1;
+  const uint32_t first = indexed ? rules.capsOfStart[campaign] : 0;
+  const uint32_t last =
+      indexed ? rules.capsOfStart[campaign + 1] : static_cast<uint32_t>(rules.caps.size());
+  for (uint32_t k = first; k < last; ++k) {
+    const uint32_t capIndex = indexed ? rules.capsOf[k] : k;
+    if (capIndex >= rules.caps.size()) continue;  // rules changed after finishing: stale index
+    const CapRule& cap = rules.caps[capIndex];
+    if (!indexed && !capApplies(cap, c, campaign)) continue;
     uint64_t limit =
         effectiveMax(cap.max, check.multiplier, windowed(cap.period), rules.keepPerCampaign);
-    Window window = windowOf(cap, history, rules, check);
-    uint64_t count = scopeCount(history, rules, cap, own, window);
+    uint64_t count;
+    if (memo && cap.scope != CapScope::Campaign && memo->generation[capIndex] == memo->current) {
+      count = memo->count[capIndex];
+    } else if (memo && resolved && rules.familyOf.size() == rules.caps.size() &&
+               rules.familyOf[capIndex] != kNoFamily) {
+      countFamily(history, rules, capIndex, windowOf(cap, history, rules, check), resolved, *memo);
+      count = memo->count[capIndex];
+    } else {
+      Window window = windowOf(cap, history, rules, check);
+      count = scopeCount(history, rules, cap, own, window, resolved);
+      if (memo && cap.scope != CapScope::Campaign) {
+        memo->generation[capIndex] = memo->current;
+        memo->count[capIndex] = count;
+      }
+    }
     if (cap.count == CapCount::Impression) {
       for (size_t i = 0; i < check.pendingCount; ++i) {
         uint32_t p = check.pending[i];
@@ -807,7 +940,9 @@ bool contactAllowed(const ContactHistory& history, const ContactRules& rules, ui
 
   if (c.channel != kNoChannel && c.channel < rules.quietHours.size()) {
     const QuietHours& q = rules.quietHours[c.channel];
-    if (q.active() && quietNow(q, localTime(check.nowMs, check.utcOffsetMinutes).minuteOfDay())) {
+    double local = check.nowMs + check.utcOffsetMinutes * kMinuteMs;
+    int minuteOfDay = static_cast<int>((local - std::floor(local / kDayMs) * kDayMs) / kMinuteMs);
+    if (q.active() && quietNow(q, std::min(minuteOfDay, 1439))) {
       w.put("quiet_hours ");
       writeClock(w, q.fromMinute);
       w.put("\xE2\x80\x93");  // en dash

@@ -32,6 +32,7 @@
 //   cap added by a later config counts the contacts recorded from then on.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -46,7 +47,8 @@ constexpr size_t kMaxUsedTokens = 512;         // token nonces remembered agains
 constexpr size_t kUsedTokenEvictBatch = 64;    // evicted at once when the list is full
 constexpr double kMaxContactTimeMs = 8.64e15;  // JavaScript's largest Date
 constexpr double kDefaultContactSessionMs = 30 * 60000.0;
-constexpr size_t kContactWhyCapacity = 160;  // enough for every reason with 64-byte names
+constexpr size_t kContactWhyCapacity = 320;  // every reason whole, with 128-byte names
+constexpr uint32_t kNoFamily = 0xFFFFFFFFu;  // a cap in no family (see ContactRules)
 
 enum class CapScope : uint8_t { Global, Channel, Placement, Campaign };
 enum class CapCount : uint8_t { Impression, Click };
@@ -86,9 +88,51 @@ struct ContactRules {
   std::vector<std::string> placementNames;
   double sessionTimeoutMs = kDefaultContactSessionMs;
   // Set by finishContactRules:
-  size_t keepPerCampaign = 0;   // timestamps each history keeps per campaign and kind
-  std::vector<uint32_t> byKey;  // campaign indexes by ascending key
-  bool any = false;             // some rule exists (else contactAllowed is one test)
+  size_t keepPerCampaign = 0;        // timestamps each history keeps per campaign and kind
+  std::vector<uint32_t> byKey;       // campaign indexes by ascending key
+  std::vector<uint32_t> sortedKeys;  // their keys, in the same order
+  // The caps that apply to campaign i: capsOf[capsOfStart[i] .. capsOfStart[i + 1]), in
+  // check order. A decision reads a handful, however many campaigns have their own caps.
+  std::vector<uint32_t> capsOf;
+  std::vector<uint32_t> capsOfStart;
+  // Channel and placement caps with the same scope, window and count form a family: one pass
+  // over a history counts them all (per target). familyOf[cap] (kNoFamily for others);
+  // familyCaps[familyStart[f] .. familyStart[f + 1]) lists family f.
+  std::vector<uint32_t> familyOf;
+  std::vector<uint32_t> familyCaps;
+  std::vector<uint32_t> familyStart;
+  bool any = false;  // some rule exists (else contactAllowed is one test)
+};
+
+// Counts of the shared caps (global, channel, placement) for one history at one instant:
+// they do not depend on the candidate, so one page decision computes each once. Owned by the
+// caller (a Decider); contactAllowed fills it. Valid while the history, the time and the
+// offset stay the same; invalidate() when in doubt.
+struct ContactMemo {
+  void prepare(const ContactRules& rules) {
+    generation.assign(rules.caps.size(), 0);
+    count.assign(rules.caps.size(), 0);
+    entryCampaign.reserve(kMaxContactCampaigns);  // filled per history without allocating
+    perTarget.reserve(std::max(rules.channelNames.size(), rules.placementNames.size()));
+    current = 1;
+  }
+  void invalidate() {
+    if (++current == 0) {
+      std::fill(generation.begin(), generation.end(), 0);
+      current = 1;
+    }
+  }
+  std::vector<uint32_t> generation;
+  std::vector<uint64_t> count;
+  std::vector<uint32_t> entryCampaign;  // the campaign index of each history entry
+  std::vector<uint64_t> perTarget;      // scratch: one family's counts by channel/placement
+  uint32_t current = 1;
+  // What the counts were computed for.
+  const void* history = nullptr;
+  double nowMs = 0;
+  int utcOffsetMinutes = 0;
+  uint64_t totalImpressions = 0, totalClicks = 0;
+  double lastContactMs = 0;
 };
 
 // Checks the rules (targets in range, max ≥ 1, rolling durations 1s–3650d, fatigue, quiet
@@ -145,6 +189,7 @@ struct ContactCheck {
   // one page never shows more than a cap allows.
   const uint32_t* pending = nullptr;
   size_t pendingCount = 0;
+  ContactMemo* memo = nullptr;  // optional; sized by memo->prepare(rules)
 };
 
 // True when campaign index `campaign` may be shown now. Otherwise writes the reason into
@@ -217,7 +262,8 @@ bool decodeContacts(std::string_view bytes, ContactHistory& out, std::string& er
 // ---- Decision tokens ---------------------------------------------------------------------
 //
 // Text: "t2.<campaign>.<variant>.<nonce>.<check>" — campaign and variant indexes in decimal
-// (variant "h" for a holdout decision), the nonce in lowercase hex without leading zeros,
+// below 4294967295 (variant "h" for a holdout decision; 4294967295 itself is refused as
+// malformed, being the holdout marker), the nonce in lowercase hex without leading zeros,
 // the check as 16 lowercase hex digits. The check is SipHash-2-4, keyed with the engine's
 // secret, over a domain tag, the visitor id, the campaign id, the variant id ("" for
 // holdout) and the nonce, each length-prefixed: a token edited, issued to another visitor,

@@ -40,6 +40,7 @@ Decider::Decider(const Engine& engine, VisitorLimits limits)
   groupTaken_.resize(engine.groupCount);
   shown_.reserve(engine.campaigns.size());
   shownCampaigns_.reserve(engine.campaigns.size());
+  contactMemo_.prepare(engine.contactRules);
   contactWhy_[0] = 0;
 }
 
@@ -52,6 +53,7 @@ bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
   pl.maxNestedStringBytes = limits_.maxStringBytes;
   shown_.clear();
   shownCampaigns_.clear();
+  contactMemo_.invalidate();  // another visitor, time or history: count the caps afresh
   bool ok = input_.parse(visitorJson, err, pl);
   if (!ok) error = "visitor: " + err.message + " at offset " + std::to_string(err.offset);
   if (!ok || !readVisitor(error)) {
@@ -326,6 +328,7 @@ bool Decider::contactOpen(uint32_t campaign) {
   check.multiplier = capMultiplier_;
   check.pending = shownCampaigns_.data();
   check.pendingCount = shownCampaigns_.size();
+  check.memo = &contactMemo_;
   return contactAllowed(state_ ? state_->contacts : kNoContacts, rules, campaign, check,
                         contactWhy_, sizeof contactWhy_);
 }

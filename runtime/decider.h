@@ -123,6 +123,7 @@ class Decider {
   uint32_t entropy_ = 0;
   std::vector<Shown> shown_;
   std::vector<uint32_t> shownCampaigns_;  // the campaigns of shown_, for ContactCheck
+  ContactMemo contactMemo_;               // shared cap counts within one page decision
   char contactWhy_[kContactWhyCapacity];
   std::string name_;
   std::string text_;         // one rendered field

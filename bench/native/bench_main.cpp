@@ -21,6 +21,7 @@
 #include "config_compiler.h"
 #include "decider.h"
 #include "doc.h"
+#include "local_time.h"
 
 namespace {
 
@@ -42,6 +43,7 @@ struct Options {
   std::string visitorsPath;
   std::string choicesPath;
   int rounds = 5;
+  int history = 0;  // campaigns in an attached contact history (contact rules' before/after)
 };
 
 [[noreturn]] void fail(const std::string& message) {
@@ -61,6 +63,11 @@ Options parseOptions(int argc, char** argv) {
       o.visitorsPath = value;
     } else if (arg == "--choices") {
       o.choicesPath = value;
+    } else if (arg == "--history") {
+      char* end = nullptr;
+      long n = std::strtol(value.c_str(), &end, 10);
+      if (*end != '\0' || n < 0 || n > 256) fail("--history needs an integer in 0..256");
+      o.history = static_cast<int>(n);
     } else if (arg == "--rounds") {
       char* end = nullptr;
       long n = std::strtol(value.c_str(), &end, 10);
@@ -71,7 +78,9 @@ Options parseOptions(int argc, char** argv) {
     }
   }
   if (o.configPath.empty() || o.visitorsPath.empty()) {
-    fail("usage: attune_bench --config FILE --visitors FILE.jsonl [--rounds N] [--choices FILE]");
+    fail(
+        "usage: attune_bench --config FILE --visitors FILE.jsonl [--rounds N] [--choices FILE] "
+        "[--history N]");
   }
   return o;
 }
@@ -174,6 +183,23 @@ int main(int argc, char** argv) {
   }
   attune::Decider decider(*compiled.engine);
   uint32_t placements = static_cast<uint32_t>(compiled.engine->placements.size());
+  // A visitor who has seen `history` campaigns once each over the last three days (within
+  // every window, below every cap of bench/scenario.mjs withContactRules): the checks read
+  // real entries without blocking, so the choices still match the peers'.
+  attune::VisitorState state;
+  if (opts.history > 0) {
+    const attune::Engine& e = *compiled.engine;
+    double now = 0;
+    if (!attune::parseInstant("2026-11-25T10:00:00Z", now)) fail("bad bench time");
+    uint32_t n = std::min<uint32_t>(static_cast<uint32_t>(opts.history),
+                                    static_cast<uint32_t>(e.campaigns.size()));
+    for (uint32_t c = 0; c < n; ++c) {
+      double at = now - (c % 3) * 86400000.0 - 3600000.0;
+      attune::recordContact(state.contacts, e.contactRules, c, attune::ContactKind::Impression,
+                            attune::makeNonce(at, c), at);
+    }
+    decider.attach(&state);
+  }
 
   std::string out;
   size_t sink = 0;  // keeps every decision observable
@@ -219,11 +245,12 @@ int main(int argc, char** argv) {
   double bestWallUs = *std::min_element(passUs.begin(), passUs.end());
 
   std::printf(
-      "{\"engine\":\"attune-native\",\"visitors\":%zu,\"placements\":%u,\"rounds\":%zu,"
+      "{\"engine\":\"attune-native\",\"history\":%d,\"visitors\":%zu,\"placements\":%u,\"rounds\":%"
+      "zu,"
       "\"setupMs\":%.4f,\"firstSetupMs\":%.4f,\"pagesPerSec\":%.1f,\"wallPagesPerSec\":%.1f,"
       "\"p50Us\":%.4f,"
       "\"p99Us\":%.4f,\"outputBytes\":%zu}\n",
-      visitors.size(), placements, passUs.size(), median(setupMs), setupMs[0],
+      opts.history, visitors.size(), placements, passUs.size(), median(setupMs), setupMs[0],
       static_cast<double>(visitors.size()) / (bestCpuUs / 1e6),
       static_cast<double>(visitors.size()) / (bestWallUs / 1e6), percentile(latencies, 0.5),
       percentile(latencies, 0.99), sink);

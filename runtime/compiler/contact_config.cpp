@@ -14,7 +14,9 @@ namespace {
 
 constexpr uint32_t kMaxCapMax = 1000000000;
 constexpr double kMaxMultiplier = 100;
-constexpr size_t kMaxCaps = 1000;  // after expanding "each placement" and the like
+// After expanding "each campaign" and the like, campaign caps included (10,000 campaigns
+// with a few caps each); decisions read only a campaign's own list, so this bounds memory.
+constexpr size_t kMaxCaps = 50000;
 
 class ContactConfig {
  public:

@@ -26,6 +26,8 @@ std::string renderTemplateJson(std::string_view request);
 //              | {"at", "report": "impression"|"click"|"dismiss"|"conversion",
 //                 "placement": id | "token": text, "value"?: n}
 //              | {"at", "reload": "blob"|"cookie"} | {"at", "visitor": {...}}]}
+// Tokens are deterministic: the built-in key, and a nonce counter that starts at 0 for the
+// run and keeps counting across "visitor" steps (so vectors can pin token texts).
 // "count": what the decisions show counts as impressions at once (edge rendering). A report
 // uses the placement's latest token unless one is given. A "visitor" step with another id
 // starts a new visitor (fresh state, the same initial consent): traffic in one run.

@@ -539,15 +539,20 @@ TEST_CASE("contact: reasons follow caps, fatigue, cooldown, quiet hours", "[cont
   v.see(kWinter, t);
   v.dismiss(kWinter, t + kMinute);
   CHECK(v.why(kWinter, t + 2 * kMinute) == "cap:campaign day 1/1");
+  // Rules are finished again after each change (finishing builds the per-campaign index).
   all.caps.clear();
+  finish(all);
   CHECK(v.why(kWinter, t + 2 * kMinute) == "fatigue 1/1");
   all.campaigns[kWinter].fatigueImpressions = 0;
+  finish(all);
   CHECK(v.why(kWinter, t + 2 * kMinute) == "cooldown until 2026-12-02T22:31:00Z");
   all.campaigns[kWinter].cooldownAfterDismissMs = 0;
+  finish(all);
   CHECK(v.why(kWinter, t + 2 * kMinute) ==
         "quiet_hours 22:00\xE2\x80\x93"
         "08:00");
   all.quietHours.clear();
+  finish(all);
   CHECK(v.why(kWinter, t + 2 * kMinute) == "");
 }
 

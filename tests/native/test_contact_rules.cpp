@@ -228,16 +228,29 @@ TEST_CASE("contact rules: every mistake is named by its JSON path", "[contact_ru
   CHECK(hasProblem(hostile, "caps[0][\"<script>\\\"\"]", "unknown key"));
 }
 
-TEST_CASE("contact rules: caps without a target expand, within a bound", "[contact_rules]") {
+TEST_CASE("contact rules: caps without a target expand, within a bound, indexed by campaign",
+          "[contact_rules]") {
   std::string campaigns;
   for (int i = 0; i < 1001; ++i) {
     campaigns +=
         std::string(i ? "," : "") + R"({"id": "c)" + std::to_string(i) +
         R"(", "placement": "hero", "variants": [{"id": "a", "content": {"en": {"h": "x"}}}]})";
   }
+  std::string caps;
+  for (int i = 0; i < 50; ++i)
+    caps += std::string(i ? "," : "") + R"({"scope": "campaign", "max": 1, "per": "day"})";
   std::string config = R"({"version": 1, "placements": [{"id": "hero"}], "campaigns": [)" +
-                       campaigns + R"(], "caps": [{"scope": "campaign", "max": 1, "per": "day"}]})";
-  CHECK(hasProblem(compileConfig(config), "caps", "expand to 1001 rules"));
+                       campaigns + R"(], "caps": [)" + caps + "]}";
+  CHECK(hasProblem(compileConfig(config), "caps", "expand to 50050 rules"));
+  // 49 of them fit: 49,049 rules, and a decision reads only its campaign's 49.
+  caps = caps.substr(caps.find("},") + 2);
+  config = R"({"version": 1, "placements": [{"id": "hero"}], "campaigns": [)" + campaigns +
+           R"(], "caps": [)" + caps + "]}";
+  CompileResult fits = compileConfig(config);
+  REQUIRE(fits.engine);
+  const attune::ContactRules& rules = fits.engine->contactRules;
+  CHECK(rules.caps.size() == 49049);
+  CHECK(rules.capsOfStart[1] - rules.capsOfStart[0] == 49);
 }
 
 TEST_CASE("contact rules: the binary form keeps them, and refuses inconsistent ones",
