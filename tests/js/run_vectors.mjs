@@ -2,7 +2,7 @@
 // neutral: Node, the Chromium page and the workerd worker each load the JSON their own way
 // and call this, so every host runs exactly the same checks.
 
-const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile', 'tcf'];
+const REQUIRED_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile', 'tcf', 'contacts'];
 const OPTIONAL_FILES = ['regex'];
 
 // The decision fields compared when a case does not list its own (as the native runner,
@@ -18,6 +18,7 @@ const RUNNERS = {
   decisions: runDecision,
   profile: runTimeline,
   tcf: runTcf,
+  contacts: runTimeline,
 };
 
 export async function runVectors(attune, files) {
@@ -52,7 +53,7 @@ function runCase(attune, file, c) {
 // regex.json marks a pattern that must be rejected with `"error": true` beside no `expected`.
 function expectation(file, c) {
   if (file === 'regex' && c.error === true) return { error: true };
-  if (file === 'profile') return c.expect;
+  if (file === 'profile' || file === 'contacts') return c.expect;
   return c.expected;
 }
 
@@ -86,16 +87,17 @@ function runDecision(attune, c) {
 }
 
 // A timeline case replays steps through simulate(); `expect` maps "<step>.<dotted path>" to
-// the value found there ("*": present with any value). The result is the map of what was
-// found, so a failure shows every checked value.
+// the value found in that step's result, and "<member>.<dotted path>" to one found in the
+// answer's top level ("kpi.campaigns.0.variants.0.impressions"); "*": present with any value.
+// The result is the map of what was found, so a failure shows every checked value.
 function runTimeline(attune, c) {
   const answer = attune.simulate(c.request);
   if (!Array.isArray(answer.steps)) return answer;
   const got = {};
   for (const key of Object.keys(c.expect)) {
-    const dot = key.indexOf('.');
-    let value = answer.steps[Number(key.slice(0, dot))];
-    for (const part of key.slice(dot + 1).split('.')) {
+    const parts = key.split('.');
+    let value = /^[0-9]/.test(parts[0]) ? answer.steps : answer;
+    for (const part of parts) {
       value = value !== null && typeof value === 'object' && Object.prototype.hasOwnProperty.call(value, part) ? value[part] : undefined;
     }
     got[key] = c.expect[key] === '*' && value !== undefined ? '*' : value === undefined ? '(missing)' : value;

@@ -9,7 +9,7 @@ export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 export const WEB_DIR = join(REPO_ROOT, 'web');
 export const DIST_DIR = join(WEB_DIR, 'dist');
 export const VECTOR_DIR = join(REPO_ROOT, 'tests', 'vectors');
-export const VECTOR_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile', 'tcf', 'regex'];
+export const VECTOR_FILES = ['conditions', 'locale', 'templates', 'hash', 'decisions', 'profile', 'tcf', 'contacts', 'regex'];
 
 // The Wasm build is a separate step (emsdk, ~1 min); say so rather than fail on an import.
 export function assertBuilt() {
