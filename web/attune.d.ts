@@ -284,7 +284,10 @@ export interface Reason {
   /**
    * Why a candidate was skipped: `schedule`, `trigger`, `audience`, `consent:<purpose>`
    * (a purpose the campaign needs is not granted), `no_visitor_id` (variants or a holdout
-   * need `visitor.id`), or `content_missing:<field>` (a template missed a value).
+   * need `visitor.id`), `content_missing:<field>` (a template missed a value), or a contact
+   * rule with its numbers: `cap:global day 5/5`, `cap:channel popup 12h 3/3`,
+   * `cap:campaign lifetime clicks 1/1`, `fatigue 3/3`, `cooldown until 2026-11-27T10:00:00Z`,
+   * `quiet_hours 22:00–08:00`.
    */
   reason?: string;
 }
@@ -357,13 +360,18 @@ export interface CreateAttuneOptions extends LoadOptions {
   /** Write-behind bound: at most one flush per this many ms (default 1000); also on pagehide/hidden. Also the collector's send interval. */
   flushIntervalMs?: number;
   /**
-   * Where impression/click/dismiss/conversion events are POSTed (sendBeacon, else fetch
-   * keepalive), in batches — only while `measurement` is in force. Without it they are
-   * profile events only.
+   * Where impression/click/dismiss/conversion events are POSTed in batches — only while
+   * `measurement` is in force: fetch keepalive with retries until a 2xx, sendBeacon when the
+   * page is hidden or left, each event with an `id` for exactly-once dedupe at the collector
+   * (docs/COLLECTOR.md). Without it they are profile events only.
    */
   collectorUrl?: string;
-  /** Replaces sendBeacon/fetch (tests, custom pipelines): returns whether the batch was handed over. */
-  collectorTransport?: (url: string, body: string) => boolean;
+  /**
+   * Replaces fetch/sendBeacon (tests, custom pipelines). `how` is 'fetch' (return a promise of
+   * the answer for confirmations and retries) or 'beacon' (the page is going); `true` means
+   * handed over with no answer to come, `false` or a throw means refused.
+   */
+  collectorTransport?: (url: string, body: string, how: 'fetch' | 'beacon') => boolean | Promise<Response | number | boolean>;
   /**
    * Global Privacy Control: default reads `navigator.globalPrivacyControl === true` at every
    * decision; a boolean fixes it; a function is asked each time (throwing counts as on).
@@ -397,17 +405,26 @@ export interface ConsentRecord {
 }
 
 export interface CollectorStats {
-  /** Waiting to be sent. */
+  /** Unconfirmed events not on the wire (waiting, in backoff, or beaconed and not confirmed). */
   queued: number;
-  /** Handed to sendBeacon/fetch. */
+  /** Events in a request awaiting its answer. */
+  inFlight: number;
+  /** Events confirmed by a 2xx (or handed to a transport that cannot answer). */
   sent: number;
-  /** Dropped because the queue was full (the oldest go first). */
+  /** Events sent again after a failed request (each resend counts). */
+  retried: number;
+  /** Events given up: a non-retryable status, or 12 sends without success. */
+  failed: number;
+  /** Dropped by the 500-event bound (the oldest not in flight go first). */
   dropped: number;
   /** Discarded unsent by a measurement withdrawal or forget(). */
   discarded: number;
-  /** Refused by the browser or answered with an error. */
-  failed: number;
+  /** Events handed to sendBeacon when the page was hidden or left. */
+  beacons: number;
+  /** Requests made (beacons included). */
   batches: number;
+  /** Requests that failed (network error, non-2xx, refused, timed out). */
+  errors: number;
   lastError?: string;
 }
 
@@ -506,6 +523,17 @@ export interface AttuneRuntime {
   /** The purposes in force now: policy default, record, GPC. */
   purposes(): Purposes | ErrorResult;
   /** Measurement events for a decision's token: a profile event, and a collector event with `measurement`. */
+  /**
+   * Decides and counts the impression at once, under the cross-tab lock on the state every
+   * tab shares: however many tabs show a capped campaign together, the cap holds exactly.
+   * `countError` says why a shown decision could not be counted.
+   */
+  show(placementId: string, overrides?: VisitorContext, options?: DecideOptions): Promise<(Decision & { countError?: string }) | ErrorResult>;
+  /**
+   * Reports that the decision was shown. A token counts once per kind: a repeat is refused
+   * (`token: this impression was already reported`), as is a token issued to another visitor
+   * or by another config.
+   */
   impression(token: string): MeasureResult;
   click(token: string): MeasureResult;
   dismiss(token: string): MeasureResult;

@@ -105,7 +105,7 @@ function readOptions(options) {
     fail(`collectorUrl: must be a non-empty URL of at most ${MAX_COLLECTOR_URL} characters`);
   }
   if (options.collectorTransport !== undefined && typeof options.collectorTransport !== 'function') {
-    fail('collectorTransport: must be a function (url, body) returning whether the batch was handed over');
+    fail("collectorTransport: must be a function (url, body, how) returning whether the batch was handed over, or a promise of the collector's answer");
   }
   const gpcProblem = checkGpcOption(options.gpc);
   if (gpcProblem) fail(gpcProblem);
@@ -138,6 +138,8 @@ function compileEngine(native, configJson) {
 function startRuntime(native, engine, settings) {
   const { key, clock, flushIntervalMs, gpc } = settings;
   let { adapter, status } = openStorage(settings.storage);
+  // Tokens from two tabs deciding in the same millisecond must differ (runtime/contact.h).
+  engine.seedTokenEntropy(randomUint32());
   let visitor = new native.Visitor();
   // Not yet stored, in order: {kind: 'track', type, props (JSON text), now},
   // {kind: 'consent', json, source, now} and {kind: 'forget', id (the new id)}. Replayed onto
@@ -277,7 +279,9 @@ function startRuntime(native, engine, settings) {
 
   function replay(target, op) {
     if (op.kind === 'track') {
-      engine.trackJson(target, op.type, op.props, op.now);
+      // A report this tab accepted counts on the merged state too, even where other tabs'
+      // traffic moved the replay window past its token; a true replay is still refused.
+      engine.replayTrackJson(target, op.type, op.props, op.now);
       return;
     }
     if (op.kind === 'forget') {
@@ -476,6 +480,39 @@ function startRuntime(native, engine, settings) {
     if (stored !== lastSeen) adopt(stored);
   }
 
+  // Runs `step` on the freshest state every tab agrees on and persists what it changed,
+  // under the cross-tab lock: how show() keeps a cap exact while tabs race. Resolves with
+  // step's result.
+  function exclusive(step) {
+    return new Promise((resolve) => {
+      let result = { error: 'the state could not be merged' };
+      const run = () => {
+        if (!adapter || closed) {
+          result = step();
+          return;
+        }
+        guarded(() => {
+          const stored = adapter.read(key);
+          if (stored !== lastSeen) adopt(stored);
+          result = step();
+          reconcile();
+        });
+      };
+      let request;
+      try {
+        request = adapter && adapter.lock ? Promise.resolve(adapter.lock(key, run)) : Promise.resolve().then(run);
+      } catch (e) {
+        request = Promise.reject(e);
+      }
+      request
+        .catch(() => run())  // a lock manager that refuses: best effort, as flush() does
+        .catch((e) => {
+          result = { error: describeError(e) };
+        })
+        .finally(() => resolve(result));
+    });
+  }
+
   // A failure inside a merge (a trap in the Wasm) must not escape into a timer or an event
   // handler: the tab keeps its in-memory state and stops persisting, with the reason.
   function guarded(step) {
@@ -532,6 +569,14 @@ function startRuntime(native, engine, settings) {
         clear: (handle) => clearTimeout(handle),
       },
       transport: settings.collectorTransport,
+      // Events this tab could not confirm before the page went away, for its next page: in
+      // sessionStorage next to the localStorage state, and only while `storage` is in force.
+      outbox: {
+        canPersist: () => canStore() && status.mode === 'local',
+        read: () => globalThis.sessionStorage.getItem(`${key}:outbox`),
+        write: (text) => globalThis.sessionStorage.setItem(`${key}:outbox`, text),
+        remove: () => globalThis.sessionStorage.removeItem(`${key}:outbox`),
+      },
     });
     // The CMP may answer at once (a choice made on an earlier page): after the state is loaded.
     cmp = listenToCmp(settings.tcfApi, applyTcString);
@@ -718,6 +763,19 @@ function startRuntime(native, engine, settings) {
       return purposes.error ? { ...NOTHING_GRANTED } : purposes;
     },
 
+    // Decides and counts the impression at once, on the state all tabs share and under their
+    // lock: however many tabs show a capped campaign together, the cap holds exactly. For
+    // content shown right away (the decision is the impression).
+    show(placementId, overrides, options) {
+      if (closing) return Promise.resolve({ error: CLOSED });
+      return exclusive(() => {
+        const decision = api.decide(placementId, overrides, options);
+        if (decision.error || typeof decision.token !== 'string') return decision;
+        const counted = measure('impression', decision.token);
+        return counted.error ? { ...decision, countError: counted.error } : decision;
+      });
+    },
+
     impression: (token) => measure('impression', token),
     click: (token) => measure('click', token),
     dismiss: (token) => measure('dismiss', token),
@@ -817,6 +875,18 @@ function deleteQuietly(handle) {
 }
 
 // A random (v4) UUID. crypto.randomUUID needs a secure context; getRandomValues does not.
+function randomUint32() {
+  const crypto = globalThis.crypto;
+  if (crypto && typeof crypto.getRandomValues === 'function') {
+    try {
+      return crypto.getRandomValues(new Uint32Array(1))[0];
+    } catch {
+      // fall through
+    }
+  }
+  return Math.floor(Math.random() * 0x100000000);
+}
+
 function newVisitorId() {
   const crypto = globalThis.crypto;
   if (crypto && typeof crypto.randomUUID === 'function') {

@@ -541,13 +541,20 @@ describe('collector', () => {
     return { batches, transport };
   }
 
-  const TOKEN = 't1.0.0.abc';
+  // A real decision token (the core refuses anything else): the contextual banner shows
+  // without consent, and every decision has a token of its own.
+  function tokenOf(rt) {
+    const d = rt.decide('banner', { page: { path: '/ski' } });
+    assert.equal(typeof d.token, 'string', JSON.stringify(d));
+    return d.token;
+  }
 
   test('without measurement nothing is queued or sent', async () => {
     const spy = spyTransport();
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 0 });
     rt.setConsent({ storage: true, personalization: true, marketing: true });
-    for (const call of [rt.impression(TOKEN), rt.click(TOKEN), rt.dismiss(TOKEN), rt.conversion(TOKEN, 10)]) {
+    const token = tokenOf(rt);
+    for (const call of [rt.impression(token), rt.click(token), rt.dismiss(token), rt.conversion(token, 10)]) {
       assert.deepEqual(call, { ok: true, queued: false });
     }
     assert.equal(rt.profile().behavior.counts.impression.lifetime, 1, 'still a profile event');
@@ -562,26 +569,29 @@ describe('collector', () => {
     const clock = clockAt();
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 0, clock });
     rt.setConsent({ measurement: true });
-    assert.deepEqual(rt.impression(TOKEN), { ok: true, queued: true });
+    const token = tokenOf(rt);
+    assert.deepEqual(rt.impression(token), { ok: true, queued: true });
     clock.advance(5);
-    rt.click(TOKEN);
-    rt.dismiss(TOKEN);
-    rt.conversion(TOKEN, 25.5);
+    rt.click(token);
+    rt.dismiss(token);
+    rt.conversion(token, 25.5);
     await tick();
     assert.equal(spy.batches.length, 1);
     const [{ url, body }] = spy.batches;
     assert.equal(url, '/collect');
-    assert.equal(body.v, 1);
+    assert.equal(body.v, 2);
     assert.match(body.batch, /^[0-9a-f]{16}:1$/);
     assert.equal(body.visitor, rt.visitorId);
     assert.deepEqual(body.events, [
-      { type: 'impression', token: TOKEN, at: START },
-      { type: 'click', token: TOKEN, at: START + 5 },
-      { type: 'dismiss', token: TOKEN, at: START + 5 },
-      { type: 'conversion', token: TOKEN, at: START + 5, value: 25.5 },
+      { id: `${token}:impression`, type: 'impression', token, at: START },
+      { id: `${token}:click`, type: 'click', token, at: START + 5 },
+      { id: `${token}:dismiss`, type: 'dismiss', token, at: START + 5 },
+      { id: `${token}:conversion`, type: 'conversion', token, at: START + 5, value: 25.5 },
     ]);
     assert.equal(rt.profile().behavior.counts.impression.lifetime, 0, 'no profile without personalization');
-    assert.deepEqual({ ...rt.collectorStats }, { queued: 0, sent: 4, dropped: 0, discarded: 0, failed: 0, batches: 1 });
+    assert.deepEqual({ ...rt.collectorStats }, {
+      queued: 0, inFlight: 0, sent: 4, retried: 0, failed: 0, dropped: 0, discarded: 0, beacons: 0, batches: 1, errors: 0,
+    });
     await rt.close();
   });
 
@@ -589,14 +599,14 @@ describe('collector', () => {
     const spy = spyTransport();
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 60_000 });
     rt.setConsent({ measurement: true });
-    for (let i = 0; i < 3; i++) rt.impression(`${TOKEN}${i}`);
+    for (let i = 0; i < 3; i++) rt.impression(tokenOf(rt));
     assert.equal(rt.collectorStats.queued, 3);
     rt.setConsent({ measurement: false });
     assert.equal(rt.collectorStats.queued, 0);
     assert.equal(rt.collectorStats.discarded, 3);
-    assert.deepEqual(rt.click(TOKEN), { ok: true, queued: false });
+    assert.deepEqual(rt.click(tokenOf(rt)), { ok: true, queued: false });
     rt.setConsent({ measurement: true });
-    rt.click(TOKEN);
+    assert.deepEqual(rt.click(tokenOf(rt)), { ok: true, queued: true });
     rt.forget();
     assert.equal(rt.collectorStats.discarded, 4);
     await rt.close();
@@ -607,38 +617,45 @@ describe('collector', () => {
     const spy = spyTransport();
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 60_000 });
     rt.setConsent({ measurement: true });
-    for (let i = 0; i < MAX_QUEUE + 100; i++) rt.impression(`tok-${i}`);
+    const tokens = [];
+    for (let i = 0; i < MAX_QUEUE + 100; i++) {
+      tokens.push(tokenOf(rt));
+      assert.deepEqual(rt.impression(tokens[i]), { ok: true, queued: true });
+    }
+    assert.equal(new Set(tokens).size, tokens.length, 'a token per decision');
     assert.equal(rt.collectorStats.queued, MAX_QUEUE);
     assert.equal(rt.collectorStats.dropped, 100);
     await rt.close();
     assert.equal(spy.batches.length, MAX_QUEUE / MAX_BATCH);
-    assert.equal(spy.batches[0].body.events[0].token, 'tok-100');
-    assert.equal(spy.batches.at(-1).body.events.at(-1).token, `tok-${MAX_QUEUE + 99}`);
+    assert.equal(spy.batches[0].body.events[0].token, tokens[100]);
+    assert.equal(spy.batches.at(-1).body.events.at(-1).token, tokens.at(-1));
     assert.deepEqual(new Set(spy.batches.map((b) => b.body.batch)).size, spy.batches.length, 'batch ids are unique');
   });
 
-  test('bad tokens and values are refused and queue nothing; a refused beacon is counted', async () => {
+  test('bad tokens and values are refused and queue nothing; a refused batch is counted and kept', async () => {
     const spy = spyTransport(false);
     const rt = await open({ collectorUrl: '/collect', collectorTransport: spy.transport, flushIntervalMs: 60_000 });
     rt.setConsent({ measurement: true });
-    for (const bad of [undefined, null, '', 42, {}]) assert.match(rt.impression(bad).error, /token/);
-    assert.match(rt.click('x'.repeat(300)).error, /token/);
-    assert.match(rt.conversion(TOKEN, -1).error, /value/);
-    assert.match(rt.conversion(TOKEN, Number.NaN).error, /value/);
-    assert.match(rt.conversion(TOKEN, '12').error, /value/);
+    for (const bad of [undefined, null, '', 42, {}, 't1.0.0.abc', 'x'.repeat(300)]) assert.match(rt.impression(bad).error, /token/);
+    const token = tokenOf(rt);
+    assert.match(rt.conversion(token, -1).error, /value/);
+    assert.match(rt.conversion(token, Number.NaN).error, /value/);
+    assert.match(rt.conversion(token, '12').error, /value/);
     assert.equal(rt.collectorStats.queued, 0);
-    rt.impression(TOKEN);
+    rt.impression(token);
     await rt.close();
     assert.equal(spy.batches.length, 1);
-    assert.equal(rt.collectorStats.failed, 1);
+    assert.equal(rt.collectorStats.errors, 1, 'one refused request');
+    assert.equal(rt.collectorStats.queued, 1, 'still unconfirmed: not given up');
+    assert.equal(rt.collectorStats.failed, 0);
     assert.equal(rt.collectorStats.sent, 0);
-    assert.ok(rt.collectorStats.lastError);
+    assert.match(rt.collectorStats.lastError, /refused/);
   });
 
   test('no collectorUrl: measurement events are profile events only', async () => {
     const rt = await open();
     rt.setConsent({ measurement: true, personalization: true });
-    assert.deepEqual(rt.impression(TOKEN), { ok: true, queued: false });
+    assert.deepEqual(rt.impression(tokenOf(rt)), { ok: true, queued: false });
     assert.equal(rt.profile().behavior.counts.impression.lifetime, 1);
     await rt.close();
   });

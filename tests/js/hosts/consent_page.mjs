@@ -87,10 +87,11 @@ window.attuneConsent = {
     return Object.fromEntries(['hero', 'promo', 'banner'].map((id) => [id, document.getElementById(id).textContent]));
   },
 
+  // A fresh page decision each time: a token reports each kind once.
   measureAgain(count) {
-    const page = rt.decidePage(CONTEXT);
     const results = [];
     for (let i = 0; i < count; i++) {
+      const page = rt.decidePage(CONTEXT);
       for (const d of page.decisions) if (d.token) results.push(rt.impression(d.token), rt.click(d.token));
     }
     return results;
