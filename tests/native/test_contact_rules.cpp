@@ -481,3 +481,47 @@ TEST_CASE("contact rules: a warm decision with caps and a history does not alloc
   CHECK(out.find("cap:") != std::string::npos);
   if (attune_test::AllocationCounter::live()) CHECK(allocations == 0);
 }
+
+TEST_CASE("experiments: assignment sticks across config edits that keep the seed",
+          "[contact_rules][experiments]") {
+  // The same campaign before and after an edit: renamed (seed kept), new priority, new
+  // content, another campaign added before it, caps added. Weights unchanged.
+  auto before = compiled(R"({"version": 1, "consent": {"policy": "optOut"},
+    "placements": [{"id": "hero"}],
+    "campaigns": [{"id": "spring", "placement": "hero", "holdout": 0.2,
+      "variants": [{"id": "a", "content": {"en": {"h": "A"}}}, {"id": "b", "content": {"en": {"h": "B"}}}]}]})");
+  auto after = compiled(R"({"version": 1, "consent": {"policy": "optOut"},
+    "placements": [{"id": "hero"}, {"id": "side"}],
+    "caps": [{"scope": "global", "max": 100, "per": "day"}],
+    "campaigns": [
+      {"id": "other", "placement": "side", "variants": [{"id": "x", "content": {"en": {"h": "X"}}}]},
+      {"id": "spring-2026", "seed": "spring", "placement": "hero", "priority": 7, "holdout": 0.2,
+       "variants": [{"id": "a", "content": {"en": {"h": "A, new copy"}}}, {"id": "b", "content": {"en": {"h": "B, new copy"}}}]}]})");
+  attune::Decider a(*before), b(*after);
+  int holdouts = 0, variantB = 0;
+  for (int i = 0; i < 2000; ++i) {
+    std::string visitor = R"({"now": 1795608000000, "id": "visitor-)" + std::to_string(i) + "\"}";
+    std::string x, y;
+    a.decideJson("hero", visitor, false, x);
+    b.decideJson("hero", visitor, false, y);
+    attune::Doc dx, dy;
+    attune::ParseError err;
+    REQUIRE(dx.parse(x, err));
+    REQUIRE(dy.parse(y, err));
+    bool heldX = dx.node(dx.member(0, "holdout")).boolean;
+    INFO(x << "\n" << y);
+    CHECK(heldX == dy.node(dy.member(0, "holdout")).boolean);
+    if (heldX) {
+      ++holdouts;
+      continue;
+    }
+    std::string_view vx = dx.str(dx.member(0, "variant")), vy = dy.str(dy.member(0, "variant"));
+    CHECK(vx == vy);
+    variantB += vx == "b";
+  }
+  // The split is what the config says (20% holdout, then half and half), within noise.
+  CHECK(holdouts > 320);
+  CHECK(holdouts < 480);
+  CHECK(variantB > 700);
+  CHECK(variantB < 900);
+}
