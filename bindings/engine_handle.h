@@ -218,6 +218,37 @@ class EngineHandle {
     attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
     return out_;
   }
+  // Edge rendering of the placements a page carries (`placementsJson`: a JSON array of
+  // ids): one visitor input, so they count against each other's caps as one page, and what
+  // they show is counted as impressions at once. {"decisions": [...]} in the given order;
+  // an unknown id is {"placement": id, "error": "unknown placement"}.
+  std::string decidePlacementsCountingForJson(VisitorHandle& visitor,
+                                              const std::string& placementsJson,
+                                              const std::string& contextJson, bool reasons) {
+    out_.clear();
+    if (!decider_) return kNoEngine;
+    attune::ParseError err;
+    attune::ParseLimits limits;
+    limits.maxBytes = 64 * 1024;
+    limits.maxDepth = 2;
+    if (!placements_.parse(placementsJson, err, limits) ||
+        placements_.type(0) != attune::Type::Array) {
+      return "{\"error\":\"placements: must be a JSON array of placement ids\"}";
+    }
+    std::string error;
+    decider_->attach(&visitor.state);
+    if (!decider_->setVisitor(contextJson, error)) {
+      decider_->attach(nullptr);
+      out_ = "{\"error\":";
+      attune::writeJsonString(error, out_);
+      out_ += '}';
+      return out_;
+    }
+    decider_->writePlacements(placements_, 0, reasons, out_);
+    decider_->attach(nullptr);
+    attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
+    return out_;
+  }
   std::string decideForJson(VisitorHandle& visitor, const std::string& placement,
                             const std::string& contextJson, bool reasons) {
     out_.clear();
@@ -268,6 +299,7 @@ class EngineHandle {
   std::unique_ptr<attune::Engine> engine_;
   std::unique_ptr<attune::Decider> decider_;
   attune::ReportSettings report_;
+  attune::Doc placements_;
   std::string out_;
   std::string input_;
   std::string binary_;
@@ -291,6 +323,7 @@ void registerEngineMethods(Class& engine) {
       .function("setTokenSecret", &EngineHandle::setTokenSecret)
       .function("seedTokenEntropy", &EngineHandle::seedTokenEntropy)
       .function("decidePageCountingForJson", &EngineHandle::decidePageCountingForJson)
+      .function("decidePlacementsCountingForJson", &EngineHandle::decidePlacementsCountingForJson)
       .function("decidePageForJson", &EngineHandle::decidePageForJson)
       .function("decideForJson", &EngineHandle::decideForJson)
       .function("profileJson", &EngineHandle::profileJson)

@@ -491,6 +491,28 @@ void Decider::writePage(bool reasons, std::string& out) {
   out += "]}";
 }
 
+void Decider::writePlacements(const Doc& doc, NodeId ids, bool reasons, std::string& out) {
+  out += "{\"decisions\":[";
+  bool first = true;
+  for (NodeId n = doc.node(ids).firstChild; n != kNoNode; n = doc.node(n).next) {
+    if (!first) out += ',';
+    first = false;
+    bool named = doc.type(n) == Type::String;
+    uint32_t index = named ? engine_.findPlacement(doc.str(n)) : kNone;
+    if (index != kNone) {
+      writeDecision(index, reasons, out);
+      continue;
+    }
+    out += "{\"placement\":";
+    if (named)
+      writeJsonString(doc.str(n), out);
+    else
+      out += "null";
+    out += ",\"error\":\"unknown placement\"}";
+  }
+  out += "]}";
+}
+
 void Decider::decidePageJson(std::string_view visitorJson, bool reasons, std::string& out) {
   std::string error;
   if (!setVisitor(visitorJson, error)) {

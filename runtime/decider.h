@@ -49,6 +49,9 @@ class Decider {
   void writeDecision(uint32_t placement, bool reasons, std::string& out);
   // Appends {"decisions": [...]} for every placement.
   void writePage(bool reasons, std::string& out);
+  // The same for the placements named in `ids` (an array node of `doc`), in that order; an
+  // unknown or non-string id gives {"placement": id, "error": "unknown placement"}.
+  void writePlacements(const Doc& doc, NodeId ids, bool reasons, std::string& out);
 
   // Whole calls: set the visitor, decide, and write the result or {"error": "..."}.
   void decidePageJson(std::string_view visitorJson, bool reasons, std::string& out);

@@ -525,3 +525,32 @@ TEST_CASE("experiments: assignment sticks across config edits that keep the seed
   CHECK(variantB > 700);
   CHECK(variantB < 900);
 }
+
+TEST_CASE("contact rules: an edge page decides and counts only the placements it carries",
+          "[contact_rules][decider]") {
+  auto e = compiled();
+  attune::VisitorState state;
+  state.visitorId = "v-1";
+  attune::Decider d(*e);
+  d.attach(&state);
+  std::string error;
+  REQUIRE(d.setVisitor(R"({"now": 1795608000000})", error));
+  attune::Doc ids;
+  attune::ParseError err;
+  REQUIRE(ids.parse(R"(["hero", "nope", 7, "hero"])", err));
+  std::string out;
+  d.writePlacements(ids, 0, false, out);
+  attune::Doc page;
+  REQUIRE(page.parse(out, err));
+  attune::NodeId decisions = page.member(0, "decisions");
+  REQUIRE(page.node(decisions).count == 4);
+  CHECK(page.str(page.member(page.element(decisions, 0), "campaign")) == "first");
+  CHECK(page.str(page.member(page.element(decisions, 1), "error")) == "unknown placement");
+  CHECK(page.str(page.member(page.element(decisions, 1), "placement")) == "nope");
+  CHECK(page.type(page.member(page.element(decisions, 2), "placement")) == attune::Type::Null);
+  // The same placement twice in one page: the first showing counts against the second
+  // (hero allows 2 per 12 h, so both show; the popup, not carried, is not counted).
+  CHECK(page.str(page.member(page.element(decisions, 3), "campaign")) == "first");
+  attune::recordShown(state, *e, d.shown(), d.nowMs());
+  CHECK(state.contacts.totalImpressions == 2);
+}
