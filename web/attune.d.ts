@@ -260,6 +260,8 @@ export interface DecisionItem {
 /** The first shown item's fields are the decision's own. */
 export interface Decision extends DecisionItem {
   placement: string;
+  /** True when the decision was adopted from the edge worker that rendered the page. */
+  edge?: true;
   /** Every shown item, in order; present only for placements with `maxItems` > 1. */
   items?: DecisionItem[];
   /** Present only when asked for with `{ reasons: true }`. */
@@ -344,9 +346,10 @@ export interface CreateAttuneOptions extends LoadOptions {
   config: Config | string;
   /**
    * `'local'` (default): localStorage when it is reachable, else memory with
-   * `storageStatus.ok === false`. `'memory'`: nothing persisted. Or an adapter.
+   * `storageStatus.ok === false`. `'memory'`: nothing persisted. `'cookie'`: a first-party
+   * cookie the edge worker shares (the default on an edge-personalised page). Or an adapter.
    */
-  storage?: 'local' | 'memory' | StorageAdapter;
+  storage?: 'local' | 'memory' | 'cookie' | StorageAdapter;
   /** Storage key of the state blob (also the Web Lock and BroadcastChannel name). Default `'attune:state'`. */
   key?: string;
   /** The one clock (ms since the epoch) for events, decisions and the profile. Default `Date.now`. */
@@ -359,6 +362,14 @@ export interface CreateAttuneOptions extends LoadOptions {
   context?: (defaults: VisitorContext) => VisitorContext;
   /** Write-behind bound: at most one flush per this many ms (default 1000); also on pagehide/hidden. Also the collector's send interval. */
   flushIntervalMs?: number;
+  /**
+   * The edge hand-off (docs/EDGE.md): 'auto' (default) adopts the decisions of an edge
+   * worker found in the page's `<script id="attune-edge">`, so content the edge rendered is
+   * not decided again; false ignores it; a string is the payload's JSON.
+   */
+  edge?: 'auto' | false | string;
+  /** The state cookie's name with `storage: 'cookie'` (default: the edge's, else "attune"). */
+  cookie?: string;
   /**
    * Where impression/click/dismiss/conversion events are POSTed in batches — only while
    * `measurement` is in force: fetch keepalive with retries until a 2xx, sendBeacon when the
@@ -465,7 +476,7 @@ export interface StorageAdapter {
 
 export interface StorageStatus {
   /** Where the state lives: localStorage, a custom adapter, or only this runtime's memory. */
-  mode: 'local' | 'custom' | 'memory';
+  mode: 'local' | 'cookie' | 'custom' | 'memory';
   /** False when the requested storage could not be used (blocked, full, throwing). */
   ok: boolean;
   /** Why `ok` is false, e.g. `writing storage failed: QuotaExceededError: …`. */
@@ -541,6 +552,8 @@ export interface AttuneRuntime {
   /** Persists now (merging with other tabs); resolves to the storage status afterwards. Never rejects. */
   flush(): Promise<StorageStatus>;
   readonly storageStatus: StorageStatus;
+  /** Whether this page view adopted an edge worker's decisions, and why a payload was ignored. */
+  readonly edgeStatus: { adopted: boolean; placements: string[]; visitor?: string; reason?: string };
   readonly loadReport: LoadReport;
   readonly collectorStats: CollectorStats;
   readonly cmpStatus: CmpStatus;

@@ -37,6 +37,8 @@ import {
   readSource,
 } from './lib/consent.mjs';
 import { defaultContext, mergeContext } from './lib/context.mjs';
+import { COOKIE_BUDGET, DEFAULT_COOKIE, checkCookieName, openCookieStorage } from './lib/cookie_storage.mjs';
+import { adoptedDecision, parseEdgePayload, readEdgePayload } from './lib/edge_handoff.mjs';
 import { instantiateModule } from './lib/instantiate.mjs';
 import {
   checkStorageOption,
@@ -45,6 +47,7 @@ import {
   encodeBase64Url,
   memoryMode,
   openStorage,
+  webLocks,
 } from './lib/storage.mjs';
 
 const DEFAULT_KEY = 'attune:state';
@@ -70,6 +73,12 @@ export async function createAttune(options = {}) {
   }
   await runtime.ready;
   return runtime.api;
+}
+
+function openStorageFor(settings) {
+  if (settings.storage !== 'cookie') return openStorage(settings.storage);
+  const opened = openCookieStorage(settings.cookie, webLocks());
+  return opened.adapter ? opened : memoryMode(false, opened.reason);
 }
 
 // Next to this file in the package (dist/attune.wasm). workerd has no import.meta.url.
@@ -107,11 +116,23 @@ function readOptions(options) {
   if (options.collectorTransport !== undefined && typeof options.collectorTransport !== 'function') {
     fail("collectorTransport: must be a function (url, body, how) returning whether the batch was handed over, or a promise of the collector's answer");
   }
+  // The edge hand-off: 'auto' (default) reads the page's #attune-edge payload; false
+  // ignores it; a string is the payload's JSON (hosts that hold it elsewhere).
+  const edgeOption = options.edge === undefined ? 'auto' : options.edge;
+  if (edgeOption !== 'auto' && edgeOption !== false && typeof edgeOption !== 'string') {
+    fail("edge: must be 'auto', false or the edge payload's JSON text");
+  }
+  const edge = edgeOption === false ? { payload: null }
+    : edgeOption === 'auto' ? readEdgePayload() : parseEdgePayload(edgeOption);
+  if (options.cookie !== undefined && checkCookieName(options.cookie)) fail(checkCookieName(options.cookie));
+  const cookie = options.cookie || (edge.payload && edge.payload.cookie) || DEFAULT_COOKIE;
+  // On an edge-personalised page the state lives where the edge keeps it: the cookie.
+  const storage = options.storage === undefined && edge.payload ? 'cookie' : options.storage;
   const gpcProblem = checkGpcOption(options.gpc);
   if (gpcProblem) fail(gpcProblem);
   const tcfProblem = checkTcfApiOption(options.tcfApi);
   if (tcfProblem) fail(tcfProblem);
-  return { config: config.json, storage: options.storage, key, clock, context: options.context,
+  return { config: config.json, storage, cookie, edge, key, clock, context: options.context,
     flushIntervalMs: interval, collectorUrl: url, collectorTransport: options.collectorTransport,
     gpc: gpcReader(options.gpc), tcfApi: options.tcfApi };
 }
@@ -137,7 +158,13 @@ function compileEngine(native, configJson) {
 
 function startRuntime(native, engine, settings) {
   const { key, clock, flushIntervalMs, gpc } = settings;
-  let { adapter, status } = openStorage(settings.storage);
+  let { adapter, status } = openStorageFor(settings);
+  // Decisions an edge worker made for this page view, adopted instead of deciding again.
+  const edgePayload = settings.edge.payload;
+  const edgeTokens = new Map();  // token → reported kinds (the edge counted the impression)
+  if (edgePayload) {
+    for (const d of edgePayload.decisions.values()) if (d.token) edgeTokens.set(d.token, new Set());
+  }
   // Tokens from two tabs deciding in the same millisecond must differ (runtime/contact.h).
   engine.seedTokenEntropy(randomUint32());
   let visitor = new native.Visitor();
@@ -261,6 +288,13 @@ function startRuntime(native, engine, settings) {
   // ---- state blob <-> storage ----
 
   function stateText(v) {
+    if (status.mode === 'cookie') {
+      // Cookie-sized, as the edge writes it: pruned and compacted when storage holds (the
+      // whole state), the plain blob of a record-only visitor otherwise.
+      const text = purposesOf(v, false).storage ? engine.cookieForJson(v, COOKIE_BUDGET, false) : v.cookieText(COOKIE_BUDGET);
+      if (!text) throw new RangeError(`the state does not fit a ${COOKIE_BUDGET}-character cookie`);
+      return text;
+    }
     return encodeBase64Url(v.stateView());  // encoded at once: the view dies with the next call
   }
 
@@ -526,6 +560,9 @@ function startRuntime(native, engine, settings) {
   // ---- startup ----
 
   function initialLoad() {
+    // The edge decided for this visitor id: tokens are bound to it. A stored state (the
+    // edge's cookie) carries the same id; without one, the page keeps the edge's.
+    if (edgePayload) visitor.setId(edgePayload.visitor);
     if (adapter) {
       // Read even before any consent: the stored record is the visitor's earlier choice.
       let stored = null;
@@ -698,6 +735,19 @@ function startRuntime(native, engine, settings) {
     if (typeof token !== 'string' || token === '') {
       return { error: "token: must be the decision's token (a non-empty string)" };
     }
+    if (type === 'impression' && edgeTokens.has(token)) {
+      // Counted at the edge when it rendered the page: only the exposure event remains.
+      const reported = edgeTokens.get(token);
+      if (reported.has(type)) return { error: 'token: this impression was already reported' };
+      reported.add(type);
+      let at;
+      try {
+        at = now();
+      } catch (e) {
+        return { error: describeError(e) };
+      }
+      return { ok: true, queued: collector.enqueue({ type, token, at }).queued };
+    }
     const props = value === undefined ? { token } : { token, value };
     const tracked = recordEvent(type, props);
     if (tracked.error) return { error: tracked.error };
@@ -716,6 +766,10 @@ function startRuntime(native, engine, settings) {
     decide(placementId, overrides, options) {
       if (closing) return { error: CLOSED };
       if (typeof placementId !== 'string') return { error: 'placementId: must be a string' };
+      // What the edge already rendered is this page view's decision (no flicker).
+      if (edgePayload && overrides === undefined && edgePayload.decisions.has(placementId)) {
+        return adoptedDecision(edgePayload.decisions.get(placementId));
+      }
       const context = buildContext(overrides);
       if (context.error) return { error: context.error };
       const id = wellFormed(placementId);
@@ -726,7 +780,13 @@ function startRuntime(native, engine, settings) {
       if (closing) return { error: CLOSED };
       const context = buildContext(overrides);
       if (context.error) return { error: context.error };
-      return callJson(() => engine.decidePageForJson(visitor, context.json, wantsReasons(options)));
+      const page = callJson(() => engine.decidePageForJson(visitor, context.json, wantsReasons(options)));
+      if (!edgePayload || overrides !== undefined || !Array.isArray(page.decisions)) return page;
+      return {
+        ...page,
+        decisions: page.decisions.map((d) =>
+          (edgePayload.decisions.has(d.placement) ? adoptedDecision(edgePayload.decisions.get(d.placement)) : d)),
+      };
     },
 
     // A fresh copy each time: changing it changes nothing.
@@ -804,6 +864,15 @@ function startRuntime(native, engine, settings) {
 
     get storageStatus() {
       return snapshot(status);
+    },
+
+    // Whether this page view adopted an edge worker's decisions: {adopted, placements,
+    // visitor?, reason?} (reason: why a payload on the page was ignored).
+    get edgeStatus() {
+      const out = { adopted: edgePayload !== null, placements: edgePayload ? [...edgePayload.decisions.keys()] : [] };
+      if (edgePayload) out.visitor = edgePayload.visitor;
+      if (settings.edge.reason) out.reason = settings.edge.reason;
+      return out;
     },
 
     // How the stored state was found at the last load: {status, consentKept, fromVersion, reason}.

@@ -13,7 +13,7 @@
 
 import { describeError } from './boundary.mjs';
 
-export const STORAGE_MODES = Object.freeze(['local', 'memory']);
+export const STORAGE_MODES = Object.freeze(['local', 'memory', 'cookie']);
 
 // Resolves the `storage` option to `{ adapter, status }`. `adapter` is null in memory mode;
 // a storage that cannot be reached gives memory mode with `ok: false` and the reason,
@@ -28,7 +28,7 @@ export function openStorage(choice) {
 export function checkStorageOption(choice) {
   if (choice === undefined || STORAGE_MODES.includes(choice)) return null;
   if (typeof choice !== 'object' || choice === null) {
-    return `storage: must be 'local', 'memory' or an adapter object, got ${JSON.stringify(String(choice))}`;
+    return `storage: must be 'local', 'memory', 'cookie' or an adapter object, got ${JSON.stringify(String(choice))}`;
   }
   for (const method of ['read', 'write']) {
     if (typeof choice[method] !== 'function') return `storage: an adapter needs a ${method}(key) method`;
@@ -66,7 +66,7 @@ function openLocalStorage() {
   };
 }
 
-function webLocks() {
+export function webLocks() {
   try {
     const locks = globalThis.navigator && globalThis.navigator.locks;
     return locks && typeof locks.request === 'function' ? locks : null;
