@@ -263,7 +263,7 @@ describe('events and decisions', () => {
 describe('options', () => {
   test('wrong option types and invalid configs reject createAttune with a precise message', async () => {
     await assert.rejects(createAttune(null), /options must be an object/);
-    await assert.rejects(open({ storage: 'session' }), /storage: must be 'local', 'memory' or an adapter/);
+    await assert.rejects(open({ storage: 'session' }), /storage: must be 'local', 'memory', 'cookie' or an adapter/);
     await assert.rejects(open({ storage: { read() {} } }), /write/);
     await assert.rejects(open({ clock: 5 }), /clock/);
     await assert.rejects(open({ key: '' }), /key/);
