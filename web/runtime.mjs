@@ -38,7 +38,7 @@ import {
 } from './lib/consent.mjs';
 import { defaultContext, mergeContext } from './lib/context.mjs';
 import { COOKIE_BUDGET, DEFAULT_COOKIE, checkCookieName, openCookieStorage } from './lib/cookie_storage.mjs';
-import { adoptedDecision, parseEdgePayload, readEdgePayload } from './lib/edge_handoff.mjs';
+import { adoptedDecision, edgeTokensOf, parseEdgePayload, readEdgePayload } from './lib/edge_handoff.mjs';
 import { instantiateModule } from './lib/instantiate.mjs';
 import {
   checkStorageOption,
@@ -162,9 +162,7 @@ function startRuntime(native, engine, settings) {
   // Decisions an edge worker made for this page view, adopted instead of deciding again.
   const edgePayload = settings.edge.payload;
   const edgeTokens = new Map();  // token → reported kinds (the edge counted the impression)
-  if (edgePayload) {
-    for (const d of edgePayload.decisions.values()) if (d.token) edgeTokens.set(d.token, new Set());
-  }
+  if (edgePayload) for (const token of edgeTokensOf(edgePayload)) edgeTokens.set(token, new Set());
   // Tokens from two tabs deciding in the same millisecond must differ (runtime/contact.h).
   engine.seedTokenEntropy(randomUint32());
   let visitor = new native.Visitor();

@@ -46,10 +46,23 @@ export function parseEdgePayload(text) {
       return { payload: null, reason: 'the edge payload has a malformed decision' };
     }
     if (d.token !== null && !isText(d.token, 64)) return { payload: null, reason: 'the edge payload has a malformed token' };
+    if (d.items !== undefined && (!Array.isArray(d.items) || d.items.some((i) => !i || !isText(i.token, 64)))) {
+      return { payload: null, reason: 'the edge payload has malformed items' };
+    }
     decisions.set(d.placement, d);
   }
   const cookie = isText(raw.cookie, 64) ? raw.cookie : undefined;
   return { payload: { visitor: raw.visitor, at: raw.at, cookie, decisions } };
+}
+
+// Every token the edge issued (and counted): the decisions' own and their items'.
+export function edgeTokensOf(payload) {
+  const tokens = new Set();
+  for (const d of payload.decisions.values()) {
+    if (d.token) tokens.add(d.token);
+    for (const item of d.items || []) tokens.add(item.token);
+  }
+  return tokens;
 }
 
 // An adopted decision as decide() returns it: a fresh copy, marked as the edge's.

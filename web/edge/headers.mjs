@@ -1,0 +1,44 @@
+// Response headers of a personalised page. The body now depends on the visitor, so no shared
+// cache (a CDN, a proxy) may store it, and anything that did vary must be named in Vary.
+
+import { expiredCookie, stateCookie } from './cookies.mjs';
+import { PLACEMENTS_HEADER } from './settings.mjs';
+
+export const TOKENS_HEADER = 'Attune-Tokens';
+const BASE_VARY = ['Accept-Language', 'Cookie', 'Sec-GPC'];
+// Instructions to shared caches that `private, no-store` must not be contradicted by.
+const SHARED_CACHE_HEADERS = ['CDN-Cache-Control', 'Cloudflare-CDN-Cache-Control', 'Surrogate-Control', 'Expires'];
+
+export function personalizedHeaders(origin, { settings, cookie, tokens }) {
+  const headers = new Headers(origin);
+  headers.delete(PLACEMENTS_HEADER);
+  headers.delete('Content-Length');  // the body changes length; it is streamed
+  headers.delete('ETag');  // it named the origin's bytes, not these
+  for (const name of SHARED_CACHE_HEADERS) headers.delete(name);
+  headers.set('Cache-Control', 'private, no-store');
+  headers.set('Vary', mergeVary(headers.get('Vary'), varyNames(settings)));
+  if (cookie && cookie.set) headers.append('Set-Cookie', stateCookie(settings.cookie, cookie.set));
+  else if (cookie && cookie.clear) headers.append('Set-Cookie', expiredCookie(settings.cookie));
+  if (tokens.length) headers.set(TOKENS_HEADER, tokens.join(', '));
+  return headers;
+}
+
+function varyNames(settings) {
+  const names = [...BASE_VARY];
+  if (settings.geoHeader) names.push(settings.geoHeader);
+  if (settings.tzHeader) names.push(settings.tzHeader);
+  return names;
+}
+
+function mergeVary(existing, names) {
+  const out = [];
+  const seen = new Set();
+  for (const name of [...String(existing || '').split(','), ...names]) {
+    const n = name.trim();
+    if (!n || seen.has(n.toLowerCase())) continue;
+    if (n === '*') return '*';
+    seen.add(n.toLowerCase());
+    out.push(n);
+  }
+  return out.join(', ');
+}

@@ -1,0 +1,70 @@
+// The origin side: where a request goes, and which origin responses may be rewritten. Every
+// response that is not rewritten is returned exactly as the origin sent it (status, headers,
+// body stream untouched).
+
+import { PLACEMENTS_HEADER, splitPlacementList } from './settings.mjs';
+
+// Content codings workerd decodes for the rewriter and encodes again on the way out. Any other
+// (deflate, zstd, a private one) reaches HTMLRewriter as compressed bytes it would mangle.
+const DECODED_ENCODINGS = new Set(['', 'identity', 'gzip', 'x-gzip', 'br']);
+
+// Marks requests this worker sends. Without ATTUNE_ORIGIN the worker fetches the URL it was
+// called on: behind a Cloudflare route that reaches the origin, but on a local workerd it
+// reaches the worker again — the marker stops that loop at the first repeat.
+export const HOP_HEADER = 'Attune-Edge-Hop';
+
+export function isLoop(request, settings) {
+  return !settings.origin && request.headers.has(HOP_HEADER);
+}
+
+export function originRequest(request, settings) {
+  if (!settings.origin) {
+    const headers = new Headers(request.headers);
+    headers.set(HOP_HEADER, '1');
+    return new Request(request, { headers, redirect: 'manual' });
+  }
+  const incoming = new URL(request.url);
+  const target = new URL(incoming.pathname + incoming.search, settings.origin);
+  const headers = new Headers(request.headers);
+  headers.set('X-Forwarded-Host', incoming.host);
+  headers.set('X-Forwarded-Proto', incoming.protocol.replace(':', ''));
+  return new Request(target, {
+    method: request.method,
+    headers,
+    body: request.body,
+    redirect: 'manual',
+  });
+}
+
+// Why this response passes through unchanged, or '' when it is a page to personalise.
+export function passThroughReason(request, response) {
+  if (request.method !== 'GET') return `method ${request.method}`;
+  if (response.status !== 200) return `status ${response.status}`;
+  const type = (response.headers.get('Content-Type') || '').toLowerCase();
+  const [mime, ...params] = type.split(';').map((s) => s.trim());
+  if (mime !== 'text/html') return `content type ${mime || 'none'}`;
+  const charset = params.find((p) => p.startsWith('charset='));
+  if (charset && !/^charset="?utf-8"?$/.test(charset)) return `charset ${charset.slice(8)}`;
+  const encoding = (response.headers.get('Content-Encoding') || '').trim().toLowerCase();
+  if (!DECODED_ENCODINGS.has(encoding)) return `content encoding ${encoding}`;
+  if (!response.body) return 'no body';
+  return '';
+}
+
+// The placements this page carries, in order: the origin's Attune-Placements header when it
+// sent one ("" = none), else ATTUNE_PLACEMENTS, else every placement of the config. Unknown
+// ids are dropped.
+export function pagePlacements(response, settings, configPlacements) {
+  const header = response.headers.get(PLACEMENTS_HEADER);
+  const wanted = header !== null ? splitPlacementList(header) : settings.placements || configPlacements;
+  const known = new Set(configPlacements);
+  return wanted.filter((id) => known.has(id));
+}
+
+// The origin's response with its internal header removed, body untouched.
+export function withoutInternalHeaders(response) {
+  if (!response.headers.has(PLACEMENTS_HEADER)) return response;
+  const headers = new Headers(response.headers);
+  headers.delete(PLACEMENTS_HEADER);
+  return new Response(response.body, { status: response.status, statusText: response.statusText, headers });
+}
