@@ -7,6 +7,7 @@
 #include "config_compiler.h"
 #include "engine_handle.h"
 #include "hash.h"
+#include "kpi.h"
 #include "tcf.h"
 #include "tools.h"
 
@@ -39,6 +40,27 @@ std::string tcfJson(const std::string& tcString, double vendorId) {
 double hashBucket(const std::string& seed, const std::string& id) {
   return attune::hashBucket(seed, id);
 }
+// KPIs over a stream of event batches (the demo's traffic simulation in a Web Worker).
+class KpiHandle {
+ public:
+  // "" when every event was added, else the first problem.
+  std::string addJson(const std::string& eventsJson) {
+    std::string error;
+    return attune::addKpiEventsJson(acc_, eventsJson, scratch_, error) ? std::string() : error;
+  }
+  std::string reportJson() const {
+    attune::KpiReport report;
+    acc_.report(report);
+    std::string out;
+    attune::writeKpiJson(report, out);
+    return out;
+  }
+
+ private:
+  attune::KpiAccumulator acc_;
+  attune::Doc scratch_;
+};
+
 std::string version() {
   return "0.1.0";
 }
@@ -49,6 +71,10 @@ EMSCRIPTEN_BINDINGS(attune) {
   auto engine = emscripten::class_<EngineHandle>("Engine").constructor(
       &compileHandle, emscripten::allow_raw_pointers());
   registerEngineMethods(engine);
+  emscripten::class_<KpiHandle>("Kpi")
+      .constructor<>()
+      .function("addJson", &KpiHandle::addJson)
+      .function("reportJson", &KpiHandle::reportJson);
   emscripten::function("evalConditionJson", &evalCondition);
   emscripten::function("negotiateLocaleJson", &negotiateLocale);
   emscripten::function("renderTemplateJson", &renderTemplate);

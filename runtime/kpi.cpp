@@ -744,41 +744,48 @@ bool readKpiEvent(const Doc& doc, NodeId node, KpiEvent& event, std::string& err
   return true;
 }
 
-void kpiReportJson(std::string_view eventsJson, std::string& out, const KpiLimits& limits) {
-  out.clear();
-  Doc doc;
+bool addKpiEventsJson(KpiAccumulator& acc, std::string_view eventsJson, Doc& doc,
+                      std::string& error) {
   ParseError parseError;
   ParseLimits parseLimits;
   parseLimits.maxDepth = 8;
   parseLimits.maxBytes = 8u << 20;
   parseLimits.maxNodes = 1000000;
-  std::string error;
   if (!doc.parse(eventsJson, parseError, parseLimits)) {
     error = "events: " + parseError.message + " at offset " + std::to_string(parseError.offset);
-  } else if (doc.type(0) != Type::Array) {
-    error = "events: must be an array";
+    return false;
   }
-  KpiAccumulator acc(limits);
+  if (doc.type(0) != Type::Array) {
+    error = "events: must be an array";
+    return false;
+  }
   uint32_t index = 0;
-  for (NodeId e = error.empty() ? doc.node(0).firstChild : kNoNode; e != kNoNode;
-       e = doc.node(e).next, ++index) {
+  for (NodeId e = doc.node(0).firstChild; e != kNoNode; e = doc.node(e).next, ++index) {
     KpiEvent event;
     std::string message;
     if (doc.type(e) != Type::Object) {
       error = "events[" + std::to_string(index) + "]: must be an object";
-      break;
+      return false;
     }
     if (!readKpiEvent(doc, e, event, message)) {
       error = "events[" + std::to_string(index) + "]." + message;
-      break;
+      return false;
     }
     KpiAddStatus status = acc.add(event);
     if (status != KpiAddStatus::Added) {
       error = "events[" + std::to_string(index) + "]." + kpiAddStatusMessage(status);
-      break;
+      return false;
     }
   }
-  if (!error.empty()) {
+  return true;
+}
+
+void kpiReportJson(std::string_view eventsJson, std::string& out, const KpiLimits& limits) {
+  out.clear();
+  Doc doc;
+  std::string error;
+  KpiAccumulator acc(limits);
+  if (!addKpiEventsJson(acc, eventsJson, doc, error)) {
     out = "{\"error\":";
     writeJsonString(error, out);
     out += '}';

@@ -176,6 +176,12 @@ void writeKpiJson(const KpiReport& report, std::string& out);
 // views point into `doc`. False with a message naming the field on anything else.
 bool readKpiEvent(const Doc& doc, NodeId node, KpiEvent& event, std::string& error);
 
+// Adds a JSON array of events to `acc` (streaming hosts: a batch per call, e.g. the demo's
+// traffic simulation), parsing into `scratch`. Events before a malformed or refused one are
+// kept; false with "events[3].type: …" at the first problem.
+bool addKpiEventsJson(KpiAccumulator& acc, std::string_view eventsJson, Doc& scratch,
+                      std::string& error);
+
 // One shot for hosts and vectors: a JSON array of events in, the report JSON out, or
 // {"error": "events[3].type: …"} when any event is malformed or refused.
 void kpiReportJson(std::string_view eventsJson, std::string& out, const KpiLimits& limits = {});

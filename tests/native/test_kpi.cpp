@@ -732,3 +732,53 @@ TEST_CASE("kpi: events of known visitors allocate nothing", "[kpi][alloc]") {
   }
   CHECK(counter.stop() == 0);
 }
+
+TEST_CASE("kpi: events streamed in batches give the one-shot report; a bad batch says where",
+          "[kpi]") {
+  std::string events = "[";
+  for (int i = 0; i < 600; ++i) {
+    if (i) events += ',';
+    const char* type = i % 5 == 0 ? "click" : i % 7 == 0 ? "conversion" : "impression";
+    events += "{\"visitor\":\"v" + std::to_string(i % 97) + "\",\"campaign\":\"c\",";
+    events += i % 4 == 0 ? std::string("\"holdout\":true")
+                         : "\"variant\":\"" + std::string(i % 2 ? "a" : "b") + "\"";
+    events += ",\"type\":\"" + std::string(type) + "\",\"value\":" + std::to_string(i % 13) + "}";
+  }
+  events += "]";
+  std::string oneShot;
+  attune::kpiReportJson(events, oneShot);
+  REQUIRE(oneShot.find("\"error\"") == std::string::npos);
+
+  attune::Doc doc, scratch;
+  attune::ParseError err;
+  REQUIRE(doc.parse(events, err));
+  attune::KpiAccumulator acc;
+  std::string batch = "[";
+  int inBatch = 0;
+  std::string error;
+  for (attune::NodeId e = doc.node(0).firstChild; e != attune::kNoNode; e = doc.node(e).next) {
+    if (inBatch) batch += ',';
+    doc.write(e, batch);
+    if (++inBatch == 64) {
+      REQUIRE(attune::addKpiEventsJson(acc, batch + "]", scratch, error));
+      batch = "[";
+      inBatch = 0;
+    }
+  }
+  REQUIRE(attune::addKpiEventsJson(acc, batch + "]", scratch, error));
+  attune::KpiReport report;
+  acc.report(report);
+  std::string streamed;
+  attune::writeKpiJson(report, streamed);
+  CHECK(streamed == oneShot);
+
+  CHECK_FALSE(attune::addKpiEventsJson(
+      acc,
+      R"([{"visitor":"v","campaign":"c","variant":"a","type":"impression"},{"visitor":"v","campaign":"c","type":"wink"}])",
+      scratch, error));
+  CHECK(error.rfind("events[1].", 0) == 0);
+  CHECK_FALSE(attune::addKpiEventsJson(acc, "{}", scratch, error));
+  CHECK(error == "events: must be an array");
+  CHECK_FALSE(attune::addKpiEventsJson(acc, "[", scratch, error));
+  CHECK(error.rfind("events: ", 0) == 0);
+}
