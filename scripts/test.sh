@@ -24,5 +24,8 @@ bash scripts/build-wasm.sh
 echo "== bench self-check (peers agree; no timing)"
 node bench/selfcheck.mjs
 
+echo "== edge load bench self-check (three workers on workerd answer correctly; no timing)"
+node bench/edge/run.mjs --selfcheck
+
 echo "== JS tests: Node, Chromium, workerd"
 node --test tests/js/
