@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Serves the Attune edge worker locally in one command: installs what is missing, builds the
 # Wasm module if it is missing or older than its sources, starts the demo origin
-# (web/edge/example/origin.mjs) and workerd in front of it, both on 127.0.0.1, and prints the
+# (demo/edge/origin.mjs) and workerd in front of it, both on 127.0.0.1, and prints the
 # URL. Ctrl-C stops both.
 #
 #   bash scripts/edge.sh                     # edge on :8787, origin on :8788
@@ -34,7 +34,7 @@ trap stop EXIT
 trap 'exit 130' INT TERM
 
 if [[ -z "${ATTUNE_ORIGIN:-}" ]]; then
-  node web/edge/example/origin.mjs --port "$origin_port" >/dev/null &
+  node demo/edge/origin.mjs --port "$origin_port" >/dev/null &
   pids+=($!)
   export ATTUNE_ORIGIN="http://127.0.0.1:$origin_port"
 fi

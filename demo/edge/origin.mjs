@@ -2,7 +2,7 @@
 // for every HTML path, /health for readiness checks, and a JSON endpoint that the worker
 // passes through untouched. Binds 127.0.0.1 only.
 //
-//   node web/edge/example/origin.mjs [--port 8788]
+//   node demo/edge/origin.mjs [--port 8788]
 
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
