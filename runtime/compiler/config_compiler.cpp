@@ -157,9 +157,14 @@ std::unique_ptr<Engine> ConfigCompiler::run(const Json& root) {
     return nullptr;
   }
   checkKeys(root, "",
-            {"version", "defaultLocale", "placements", "segments", "exclusiveGroups", "campaigns",
-             "interestHalfLife", "sensitiveInterests", "behavior", "consent", "caps",
+            {"$schema", "version", "defaultLocale", "placements", "segments", "exclusiveGroups",
+             "campaigns", "interestHalfLife", "sensitiveInterests", "behavior", "consent", "caps",
              "capMultipliers", "quietHours"});
+  // Where editors find the JSON Schema (web/attune.schema.json); nothing else reads it.
+  if (root.contains("$schema") && !root["$schema"].is_string()) {
+    problem("$schema", std::string("must be a string (the JSON Schema's URL), not ") +
+                           typeName(root["$schema"]));
+  }
   if (!root.contains("version")) {
     problem("version", "is required (the schema version, currently 1)");
   } else if (!root["version"].is_number_integer() && !root["version"].is_number_unsigned()) {
