@@ -30,6 +30,7 @@ const DEFAULT_CATEGORIES = ['ski', 'boots', 'jackets', 'gloves', 'snowboard', 'h
 const DEFAULT_TIERS = ['silver', 'gold', 'platinum'];
 const KEY_PATTERN = /^[\p{L}\p{N}_:.\- ]{1,64}$/u;
 const MAX_VOCABULARY = 16;
+const MARKETING_SHARE = 0.6;
 
 // A 32-bit FNV-1a hash of a string (UTF-16 code units): stable, cheap, good enough to
 // derive seeds and hidden campaign effects.
@@ -132,7 +133,7 @@ function monthDay(ms, offsetMinutes) {
   return `${String(d.getUTCMonth() + 1).padStart(2, '0')}-${String(d.getUTCDate()).padStart(2, '0')}`;
 }
 
-// One visitor: persona, consent, context (locale, geo, traits), the history before today's
+// One visitor: persona, consent (and the purposes granted), context (locale, geo, traits), the history before today's
 // visit (events sorted by time) and the page views of the visit. `rng` continues the
 // visitor's stream for its responses.
 export function planVisitor({ seed, index, startMs, days = 3, consentShare = 0.8, vocab }) {
@@ -142,6 +143,8 @@ export function planVisitor({ seed, index, startMs, days = 3, consentShare = 0.8
   const categories = vocab?.categories?.length ? vocab.categories : DEFAULT_CATEGORIES;
   const tiers = vocab?.tiers?.length ? vocab.tiers : DEFAULT_TIERS;
   const consent = rng() < consentShare;
+  // Of those who consent, some decline marketing (the banner's last switch).
+  const marketing = consent && rng() < MARKETING_SHARE;
   const favourite = pick(rng, categories);
   const second = rng() < 0.4 ? pick(rng, categories) : favourite;
   const visitAt =
@@ -174,6 +177,7 @@ export function planVisitor({ seed, index, startMs, days = 3, consentShare = 0.8
     persona: persona.id,
     rates: persona,
     consent,
+    purposes: { storage: consent, personalization: consent, measurement: consent, marketing },
     consentAt: firstSeen - 1000,
     context,
     history,
@@ -201,13 +205,16 @@ function historyFor(rng, persona, visitAt, favourite, second) {
     const bought = visitAt - between(rng, 1, 10) * DAY_MS;
     view(bought - 600_000, favourite);
     const price = cart(bought - 300_000, favourite);
-    events.push({ at: bought, type: 'purchase', props: { amount: Math.max(price, Math.round(between(rng, 30, 250) * 100) / 100) } });
+    const amount = Math.max(price, Math.round(between(rng, 30, 250) * 100) / 100);
+    // The bought item's category is what cross-sell triggers (purchase of a category) read.
+    events.push({ at: bought, type: 'purchase', props: { amount, items: [{ sku: `${favourite}-1`, price: amount, categories: [favourite] }] } });
   } else if (persona === 'lapsed_high_value') {
     const n = intBetween(rng, 3, 6);
     for (let i = 0; i < n; i++) {
       const at = visitAt - between(rng, 120, 400) * DAY_MS;
       view(at - 300_000, favourite);
-      events.push({ at, type: 'purchase', props: { amount: Math.round(between(rng, 150, 600) * 100) / 100 } });
+      const amount = Math.round(between(rng, 150, 600) * 100) / 100;
+      events.push({ at, type: 'purchase', props: { amount, items: [{ sku: `${favourite}-1`, price: amount, categories: [favourite] }] } });
     }
   }
   events.sort((a, b) => a.at - b.at);

@@ -8,7 +8,6 @@ import { planVisitor, popupPlacements, respondToDecision, visitOutcome, vocabula
 
 export const MAX_VISITORS = 100_000;
 const BATCH_EVENTS = 2000;
-const ALL_PURPOSES = JSON.stringify({ storage: true, personalization: true, measurement: true, marketing: true });
 
 // `options`: {configJson, visitors, seed, consentShare, startMs, days}. Returns
 // {ok: false, error, errors?} or {ok: true, run} where `run.step(n)` simulates up to n more
@@ -126,7 +125,7 @@ class TrafficRun {
       this.visitorId = plan.id;
       this.stats.visitors++;
       if (plan.consent) {
-        engine.setConsentJson(visitor, ALL_PURPOSES, 'demo', plan.consentAt);
+        engine.setConsentJson(visitor, JSON.stringify(plan.purposes), 'demo', plan.consentAt);
         this.stats.consentedVisitors++;
       }
       for (const event of plan.history) this.track(visitor, event.type, event.props, event.at);

@@ -3,8 +3,11 @@
 // progress about every 1% or 200 ms and the final KPI report. Every failure (a bad config,
 // a missing wasm file, a trap) is posted as an {type: "error"} message, never thrown.
 //
-// In:  {type: "run", configJson, wasmUrl, visitors, seed, consentShare, startMs}
+// In:  {type: "load", wasmModule | wasmUrl}   (optional: loads the runtime ahead of a run)
+//      {type: "run", configJson, wasmModule | wasmUrl, visitors, seed, consentShare, startMs, days?}
 //      {type: "cancel"}
+// The Wasm module is instantiated once per worker and kept for later runs: after the first
+// load a run needs no network at all (the page hands over its compiled WebAssembly.Module).
 // Out: {type: "loaded", loadMs}
 //      {type: "progress", done, total, elapsedMs, rate}
 //      {type: "done", cancelled, report, stats, done, total, elapsedMs, rate, loadMs}
@@ -19,12 +22,18 @@ const PROGRESS_MS = 200;
 
 let cancelRequested = false;
 let running = false;
+let loading = null;  // Promise of {Module, loadMs}, kept once it succeeds
 
 self.addEventListener('message', (event) => {
   const message = event.data;
   if (!message || typeof message !== 'object') return;
   if (message.type === 'cancel') {
     cancelRequested = true;
+  } else if (message.type === 'load') {
+    load(message).then(
+      ({ loadMs }) => post({ type: 'loaded', loadMs }),
+      (e) => post({ type: 'error', message: `cannot load the Wasm runtime: ${describe(e)}` }),
+    );
   } else if (message.type === 'run') {
     if (running) {
       post({ type: 'error', message: 'a simulation is already running in this worker' });
@@ -57,16 +66,29 @@ function describe(e) {
 
 const nextTurn = () => new Promise((resolve) => setTimeout(resolve, 0));
 
+function load(message) {
+  if (loading) return loading;
+  const started = performance.now();
+  const source = message.wasmModule instanceof WebAssembly.Module ? { wasmModule: message.wasmModule } : { wasmUrl: message.wasmUrl };
+  loading = instantiateModule(createAttuneModule, source, () => undefined).then(
+    (Module) => ({ Module, loadMs: performance.now() - started }),
+    (e) => {
+      loading = null;  // a later message may bring a working source
+      throw e;
+    },
+  );
+  return loading;
+}
+
 async function run(message) {
-  const loadStart = performance.now();
   let Module;
+  let loadMs;
   try {
-    Module = await instantiateModule(createAttuneModule, { wasmUrl: message.wasmUrl }, () => undefined);
+    ({ Module, loadMs } = await load(message));
   } catch (e) {
     post({ type: 'error', message: `cannot load the Wasm runtime: ${describe(e)}` });
     return;
   }
-  const loadMs = performance.now() - loadStart;
   post({ type: 'loaded', loadMs });
 
   const started = startSimulation(Module, {
@@ -75,6 +97,7 @@ async function run(message) {
     seed: message.seed,
     consentShare: message.consentShare,
     startMs: message.startMs,
+    days: message.days,
   });
   if (!started.ok) {
     post({ type: 'error', message: started.error, errors: started.errors });
