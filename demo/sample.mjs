@@ -1,5 +1,5 @@
-// The main job for now: the Wasm runtime, loaded in Node, decides the sample page for two
-// sample visitors and explains why.
+// A Node example (the demo page is scripts/demo.sh): the Wasm runtime, loaded in Node,
+// decides the sample page for two sample visitors and explains why.
 import { readFile } from 'node:fs/promises';
 import { loadAttune } from '../web/attune.mjs';
 

@@ -33,10 +33,11 @@ function linear(domainLow, domainHigh, rangeLow, rangeHigh) {
   return (v) => rangeLow + ((v - domainLow) / span) * (rangeHigh - rangeLow);
 }
 
-// Horizontal bars from 0. items: [{label, value (null = no data), kind}]; format(value) → text.
+// Horizontal bars from 0. items: [{label, value (null = no data), kind}]; format(value) → the
+// bar's text, tickFormat(value) → the axis's (shorter: the unit is in the chart's title).
 // Returns {width, height, plot: {x0, x1}, ticks: [{x, text}], bars: [{y, x, w, h, label,
 // valueText, kind, missing}]}.
-export function barLayout(items, { width = 640, labelWidth = 230, valueWidth = 74, format = String } = {}) {
+export function barLayout(items, { width = 640, labelWidth = 230, valueWidth = 74, format = String, tickFormat = format } = {}) {
   const values = items.map((i) => i.value).filter((v) => v !== null && Number.isFinite(v));
   const max = values.length ? Math.max(...values) : 0;
   const ticks = niceTicks(0, max > 0 ? max : 1, 4).filter((t) => t >= 0);
@@ -62,7 +63,7 @@ export function barLayout(items, { width = 640, labelWidth = 230, valueWidth = 7
     width,
     height: TOP + items.length * ROW + BOTTOM,
     plot: { x0, x1 },
-    ticks: ticks.map((t) => ({ x: scale(t), text: format(t) })),
+    ticks: ticks.map((t) => ({ x: scale(t), text: tickFormat(t) })),
     bars,
   };
 }
@@ -71,7 +72,7 @@ export function barLayout(items, { width = 640, labelWidth = 230, valueWidth = 7
 // estimate, low, high}] (nulls allowed: a row without an interval shows its estimate only,
 // a row without an estimate says "no data"). Returns {width, height, plot, zeroX, ticks,
 // rows: [{y, cx, x1, x2, label, text, verdict, missing}]}.
-export function intervalLayout(items, { width = 640, labelWidth = 230, valueWidth = 150, format = String } = {}) {
+export function intervalLayout(items, { width = 640, labelWidth = 230, valueWidth = 150, format = String, tickFormat = format } = {}) {
   const points = [];
   for (const i of items) for (const v of [i.estimate, i.low, i.high]) if (v !== null && Number.isFinite(v)) points.push(v);
   const low = Math.min(0, ...points);
@@ -102,7 +103,7 @@ export function intervalLayout(items, { width = 640, labelWidth = 230, valueWidt
     height: TOP + items.length * ROW + BOTTOM,
     plot: { x0, x1 },
     zeroX: scale(0),
-    ticks: ticks.filter((t) => t >= domainLow && t <= domainHigh).map((t) => ({ x: scale(t), text: format(t) })),
+    ticks: ticks.filter((t) => t >= domainLow && t <= domainHigh).map((t) => ({ x: scale(t), text: tickFormat(t) })),
     rows,
   };
 }

@@ -5,13 +5,12 @@
 
 import { clear, field, h, select } from './dom.mjs';
 import { formatLocal } from './reasons.mjs';
-
-export const CATEGORIES = ['home', 'ski', 'snowboard', 'hiking', 'running', 'fashion', 'kids'];
+import { PAGES } from '../visitor_context.mjs';
 
 export function mountBehaviour(root, state, actions) {
   // The page the visitor is on: its category is context for every decision at once; "Page
   // view" records a visit to it in the profile.
-  const categorySelect = select('beh-category', CATEGORIES, state.page);
+  const categorySelect = select('beh-category', PAGES, state.page);
   categorySelect.addEventListener('change', () => actions.setPage(categorySelect.value));
   const priceInput = h('input', { id: 'beh-price', type: 'number', min: 0, step: '0.01', value: '120' });
   const countBox = h('input', { id: 'beh-count', type: 'checkbox', checked: true });
@@ -36,7 +35,7 @@ export function mountBehaviour(root, state, actions) {
 
   root.append(
     h('div', { class: 'row' },
-      field('Current page (category)', categorySelect),
+      field('Current page', categorySelect),
       field('Item price', priceInput)),
     h('div', { class: 'check' }, countBox, h('label', { for: countBox.id }, 'Count the impressions a page view shows (caps, fatigue)')),
     h('div', { class: 'buttons' },

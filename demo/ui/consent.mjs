@@ -5,6 +5,12 @@
 import { field, h } from './dom.mjs';
 
 export const PURPOSES = ['storage', 'personalization', 'measurement', 'marketing', 'sensitive'];
+// Two TC strings from tests/vectors/tcf.json, so a marketer without a CMP at hand can try
+// the TCF path: every purpose consented (1–11), and nothing consented.
+export const SAMPLE_TC_STRINGS = {
+  all: 'CP99dOAP-ARZQEsACAENDIEAAP_gAAAAAAYgAAAAAAAA',
+  none: 'CP99dOAP-ARZQEsACAENDIEAAAAAAAAAAAYgAAAAAAAA',
+};
 const PURPOSE_HINTS = {
   storage: 'keep the visitor\'s state in this browser (localStorage)',
   personalization: 'build and use a profile from behaviour and traits',
@@ -19,11 +25,17 @@ export function mountConsent(root, actions) {
     const box = h('input', { id: `consent-${purpose}`, type: 'checkbox', 'aria-describedby': `consent-${purpose}-hint` });
     box.addEventListener('change', () => actions.setFlags(readFlags()));
     boxes.set(purpose, box);
-    return h('div', { class: 'check' }, box, h('label', { for: box.id }, purpose),
-      h('small', { id: `consent-${purpose}-hint`, class: 'hint' }, ` — ${PURPOSE_HINTS[purpose]}`));
+    return h('div', { class: 'consent-row' }, box, h('label', { for: box.id }, purpose),
+      h('small', { id: `consent-${purpose}-hint`, class: 'hint' }, PURPOSE_HINTS[purpose]));
   });
   const tcInput = h('input', { id: 'consent-tcf', type: 'text', spellcheck: false, autocomplete: 'off', placeholder: 'CQ…' });
   const tcApply = h('button', { type: 'button', id: 'consent-tcf-apply', onclick: () => actions.applyTcString(tcInput.value.trim()) }, 'Apply TC string');
+  const sample = (id, label, text) => h('button', {
+    type: 'button', id, onclick: () => {
+      tcInput.value = text;
+      tcInput.focus();
+    },
+  }, label);
   tcInput.addEventListener('keydown', (e) => {
     if (e.key === 'Enter') tcApply.click();
   });
@@ -37,7 +49,9 @@ export function mountConsent(root, actions) {
     h('fieldset', null, h('legend', null, 'Consent per purpose (the site\'s banner)'), rows),
     h('fieldset', null, h('legend', null, 'From a CMP (IAB TCF v2.2)'),
       field('TC string', tcInput, 'sets storage, personalization, measurement and marketing; never sensitive'),
-      h('div', { class: 'buttons' }, tcApply)),
+      h('div', { class: 'buttons' }, tcApply,
+        sample('consent-tcf-sample-all', 'Sample: all purposes', SAMPLE_TC_STRINGS.all),
+        sample('consent-tcf-sample-none', 'Sample: nothing', SAMPLE_TC_STRINGS.none))),
     h('div', { class: 'check' }, gpc, h('label', { for: gpc.id }, 'Global Privacy Control (GPC: denies marketing)')),
     h('div', { class: 'buttons' }, h('button', { type: 'button', id: 'consent-forget', onclick: () => actions.forget() }, 'Forget this visitor')),
     status, inForce, stored,

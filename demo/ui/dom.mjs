@@ -19,6 +19,9 @@ export function append(node, children) {
   return node;
 }
 
+// Set as attributes: names that are not properties, or read-only ones (input.list).
+const ATTRIBUTES = new Set(['class', 'for', 'role', 'list']);
+
 function setProps(node, props) {
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue;
@@ -28,7 +31,7 @@ function setProps(node, props) {
       Object.assign(node.dataset, value);
     } else if (key === 'style' && typeof value === 'object') {
       Object.assign(node.style, value);
-    } else if (key === 'class' || key === 'for' || key === 'role' || key.startsWith('aria-') || key.startsWith('data-')) {
+    } else if (ATTRIBUTES.has(key) || key.startsWith('aria-') || key.startsWith('data-')) {
       node.setAttribute(key === 'class' ? 'class' : key, value === true ? 'true' : String(value));
     } else {
       node[key] = value;

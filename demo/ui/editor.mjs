@@ -134,7 +134,7 @@ export function mountEditor(root, { attune, text, onConfig, reloadSample }) {
     status,
     stale,
     problems,
-    h('details', { class: 'form-view' }, h('summary', null, 'Quick edit: priority, holdout and copy'), formRoot),
+    h('details', { class: 'form-view', id: 'form-view' }, h('summary', null, 'Form view: priority, audience, schedule, caps, variants, copy'), formRoot),
   );
   validateNow();
   return { setText, getText: () => textarea.value };

@@ -11,6 +11,9 @@ const COPY = {
   he: { shop: 'אלפיין אאוטפיטרס', nav: ['חדש', 'סקי', 'טיולים', 'מבצעים'], cart: 'עגלה', recs: 'נבחר עבורך', more: 'מיקומים נוספים', channels: 'ערוצים נוספים', empty: 'אין מה להציג כאן', dismiss: 'סגירה', footer: 'דף חנות לדוגמה מהחלטות Attune' },
 };
 
+// The languages the mock shop itself is written in (its page locale is negotiated over these).
+export const SHOP_LOCALES = Object.freeze(Object.keys(COPY));
+
 export function shopCopy(locale) {
   const language = String(locale || 'en').toLowerCase().split('-')[0];
   return COPY[language] || COPY.en;

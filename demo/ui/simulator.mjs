@@ -1,12 +1,12 @@
 // The visitor simulator's "who and when": locale and Accept-Language, name, geo, time zone,
-// traits (tier, birthday, declared interests) and a clock the marketer moves. It owns a
-// plain state object and calls onChange after every edit; the app turns the state into the
-// context overrides of each decision (contextOverrides below).
+// traits (tier, birthday, declared interests) and a clock the marketer moves. It edits the
+// plain state object of visitor_context.mjs and calls onChange after every edit; the app
+// turns the state into the context overrides of each decision (contextOverrides).
 
 import { field, h, select } from './dom.mjs';
 import { formatLocal } from './reasons.mjs';
+import { INTERESTS, LOCALES, localMonthDay } from '../visitor_context.mjs';
 
-export const LOCALES = ['en', 'en-GB', 'de', 'de-AT', 'fr', 'fr-CA', 'es', 'it', 'nl', 'ar', 'ar-EG', 'he', 'fa', 'ja', 'zh-Hant-TW'];
 const COUNTRIES = [['', '(unknown)'], 'AT', 'DE', 'CH', 'FR', 'GB', 'US', 'CA', 'ES', 'IT', 'NL', 'EG', 'SA', 'AE', 'IL', 'JP'];
 const ZONES = [
   [-480, 'UTC−08:00 (Los Angeles, winter)'], [-300, 'UTC−05:00 (New York, winter)'],
@@ -16,53 +16,8 @@ const ZONES = [
   [600, 'UTC+10:00 (Sydney, winter)'],
 ];
 const TIERS = [['', '(none)'], 'bronze', 'silver', 'gold', 'platinum'];
-export const INTERESTS = ['ski', 'snowboard', 'hiking', 'running', 'cycling', 'fashion', 'kids', 'home'];
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-export function initialState(startMs) {
-  return {
-    startNow: startMs,
-    now: startMs,
-    offsetMinutes: 60,
-    locale: 'en',
-    acceptLanguage: 'en-US,en;q=0.9',
-    name: '',
-    country: 'AT',
-    city: '',
-    tier: '',
-    birthday: '',
-    interests: new Set(),
-    page: 'home',
-  };
-}
-
-// The overrides for rt.decidePage: the simulator's view of the visitor. `locales` always
-// overrides the browser's own navigator.languages (removed when Accept-Language is used).
-export function contextOverrides(state) {
-  const traits = {};
-  if (state.tier) traits.tier = state.tier;
-  if (state.birthday) traits.birthday = state.birthday;
-  if (state.interests.size > 0) traits.interests = [...state.interests];
-  const geo = {};
-  if (state.country) geo.country = state.country;
-  if (state.city.trim()) geo.city = state.city.trim();
-  const overrides = {
-    locales: state.locale ? [state.locale] : undefined,
-    acceptLanguage: state.locale ? undefined : state.acceptLanguage,
-    utcOffsetMinutes: state.offsetMinutes,
-    geo,
-    traits,
-    page: pageContext(state.page),
-  };
-  if (state.name.trim()) overrides.name = state.name;
-  return overrides;
-}
-
-export function pageContext(category) {
-  if (!category || category === 'home') return { url: 'https://shop.example/', path: '/', categories: [] };
-  return { url: `https://shop.example/${category}`, path: `/${category}`, categories: [category] };
-}
 
 export function mountSimulator(root, state, onChange) {
   const changed = () => onChange(state);
@@ -100,6 +55,13 @@ export function mountSimulator(root, state, onChange) {
   const birthdayInput = bind(h('input', { id: 'sim-birthday', type: 'text', value: state.birthday, placeholder: 'MM-DD', pattern: '\\d\\d-\\d\\d', inputMode: 'numeric', size: 6 }), (n) => {
     state.birthday = /^\d\d-\d\d$/.test(n.value.trim()) ? n.value.trim() : '';
   });
+  const birthdayToday = h('button', {
+    type: 'button', id: 'sim-birthday-today', onclick: () => {
+      birthdayInput.value = localMonthDay(state.now, state.offsetMinutes);
+      state.birthday = birthdayInput.value;
+      changed();
+    },
+  }, 'Birthday today');
   const interestBoxes = INTERESTS.map((interest) => {
     const box = bind(h('input', { id: `sim-interest-${interest}`, type: 'checkbox', value: interest, checked: state.interests.has(interest) }), (n) => {
       if (n.checked) state.interests.add(interest);
@@ -141,14 +103,16 @@ export function mountSimulator(root, state, onChange) {
       field('First name', nameInput),
       h('div', { class: 'row' }, field('Country (geo)', countrySelect), field('City', cityInput)),
       field('Time zone', zoneSelect),
-      h('div', { class: 'row' }, field('Tier (trait)', tierSelect), field('Birthday (MM-DD)', birthdayInput))),
+      h('div', { class: 'row' }, field('Tier (trait)', tierSelect), field('Birthday (MM-DD)', birthdayInput)),
+      h('div', { class: 'buttons' }, birthdayToday)),
     h('fieldset', { class: 'interests' }, h('legend', null, 'Declared interests (traits.interests)'), interestBoxes),
     h('fieldset', { class: 'clock' }, h('legend', null, 'Clock (visitor\'s local time)'),
       h('p', { class: 'clock-now' }, clockOutput),
       field('Set date and time', clockInput),
       h('div', { class: 'buttons' },
         move('+1 hour', 'sim-clock-hour', HOUR), move('+1 day', 'sim-clock-day', DAY),
-        move('+7 days', 'sim-clock-week', 7 * DAY), move('Reset clock', 'sim-clock-reset', null))),
+        move('+7 days', 'sim-clock-week', 7 * DAY), move('+30 days', 'sim-clock-month', 30 * DAY),
+        move('Reset clock', 'sim-clock-reset', null))),
   );
   return { refreshClock, controls: { localeSelect, acceptInput, nameInput, countrySelect, cityInput, zoneSelect, tierSelect, birthdayInput } };
 }

