@@ -73,8 +73,8 @@ async function main() {
     renderPreview($('preview'), lastPage, {
       config: liveConfig, locale: shop.locale, dir: shop.dir,
       cartCount: profile && profile.cart ? profile.cart.count : 0,
-      onClick: (token, decision) => act(() => visitorActions.report(rt, lastPage, 'click', decision.placement)),
-      onDismiss: (token, decision) => act(() => visitorActions.report(rt, lastPage, 'dismiss', decision.placement)),
+      onClick: (token, decision) => act(() => previewReport('click', token, decision)),
+      onDismiss: (token, decision) => act(() => previewReport('dismiss', token, decision)),
     });
     renderTrace($('trace'), lastPage, { config: liveConfig, offsetMinutes: sim.offsetMinutes });
     renderProfile($('profile'), profile, rt.visitorId);
@@ -93,6 +93,12 @@ async function main() {
       key: STATE_KEY, storageStatus: rt.storageStatus,
     });
     document.body.dataset.storageShown = String(Number(document.body.dataset.storageShown || 0) + 1);
+  }
+
+  // A button in the preview: the item it belongs to (a recommendation grid has several).
+  function previewReport(kind, token, decision) {
+    const item = visitorActions.itemByToken(lastPage, token) || { placement: decision.placement };
+    return visitorActions.reportItem(rt, kind, item);
   }
 
   // Runs a behaviour or consent action on the live runtime, logs its line, re-renders.

@@ -84,14 +84,23 @@ export function emailClick(rt) {
   return { text: 'Email click', detail: 'from the newsletter' };
 }
 
-// A click or a dismissal on the decision shown in `placement` of `page`.
+// A click or a dismissal on the decision shown in `placement` of `page` (its first item).
 export function report(rt, page, kind, placement) {
   const decision = page && Array.isArray(page.decisions) ? page.decisions.find((d) => d.placement === placement) : undefined;
-  if (!decision || !decision.campaign || !decision.token) {
-    return problem(`${kind === 'click' ? 'Click' : 'Dismiss'} on ${placement}`, 'no campaign is shown there');
-  }
-  const r = kind === 'click' ? rt.click(decision.token) : rt.dismiss(decision.token);
-  const what = `${kind === 'click' ? 'Click' : 'Dismiss'} on ${placement}`;
+  return reportItem(rt, kind, decision ? { ...decision, placement } : { placement });
+}
+
+// A click or a dismissal on one shown item ({placement, campaign, variant, holdout, token}):
+// what the preview's buttons report, so a click on the second recommendation counts for it.
+export function reportItem(rt, kind, item) {
+  const what = `${kind === 'click' ? 'Click' : 'Dismiss'} on ${item.placement}`;
+  if (!item.campaign || typeof item.token !== 'string') return problem(what, 'no campaign is shown there');
+  const r = kind === 'click' ? rt.click(item.token) : rt.dismiss(item.token);
   if (r.error) return problem(what, r.error);
-  return { text: what, detail: decision.holdout ? `${decision.campaign} (holdout)` : `${decision.campaign}${decision.variant ? ` / ${decision.variant}` : ''}` };
+  return { text: what, detail: item.holdout ? `${item.campaign} (holdout)` : `${item.campaign}${item.variant ? ` / ${item.variant}` : ''}` };
+}
+
+// The shown item of `page` that carries `token` (a preview button names its token).
+export function itemByToken(page, token) {
+  return shownItems(page).find((item) => item.token === token);
 }

@@ -270,16 +270,25 @@ test('consent: granted, the personalized campaign shows and state is stored; wit
   assert.equal((await placement(page, 'banner')).campaign, 'picked-for-you');
   assert.match((await placement(page, 'banner')).text, /New hiking gear, picked for you/);
   assert.match(await traceText(page, 'banner'), /Relied on consent for: personalization/);
+  // The preview's own buttons report on their decision: × dismisses the popup, a CTA clicks.
+  await page.click('#preview .popup-close');
+  await page.waitForFunction(() => document.querySelectorAll('#timeline li').length === 1);
+  assert.match(await page.textContent('#timeline li:last-child'), /Dismiss on popup — newsletter-popup \/ ten-off/);
+  assert.match(await traceText(page, 'popup'), /newsletter-popup Skipped: dismissed recently — hidden until \d{4}-\d\d-\d\d 10:00/);
+  await page.click('#preview [data-placement="banner"] .content-action');
+  await page.waitForFunction(() => document.querySelectorAll('#timeline li').length === 2);
+  assert.match(await page.textContent('#timeline li:last-child'), /Click on banner — picked-for-you \/ interest/);
   await page.selectOption('#beh-category', 'tents');
   await page.click('#beh-page-view');
   await page.click('#beh-add-to-cart');
-  await page.waitForFunction(() => document.querySelectorAll('#timeline li').length === 2);
+  await page.waitForFunction(() => document.querySelectorAll('#timeline li').length === 4);
   const visitorId = await page.evaluate(() => window.attuneDemo.runtime().visitorId);
   await page.waitForFunction((key) => (localStorage.getItem(key) || '').length > 100, KEY);
   const granted = await inspectStorage(page);
   assert.deepEqual(granted.localKeys, [KEY]);
   for (const marker of [visitorId, 'tents']) assert.ok(granted.decoded.includes(marker), `stored: ${marker}`);
   await page.waitForFunction(() => /Stored on this device: \d+ characters under "attune:demo" — the visitor's state/.test(document.getElementById('storage-status').textContent));
+  assert.match(await page.textContent('#profile'), /Impressions \/ clicks \/ dismissals\s*[1-9]\d* \/ 1 \/ 1/);
   await shot(page, '05-consent-granted.png');
 
   const shown = Number(await page.evaluate(() => document.body.dataset.storageShown));
