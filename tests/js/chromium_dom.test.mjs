@@ -6,12 +6,11 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
+import { BROWSER_TIMEOUT_MS, STRICT_CSP, launchChromium } from './hosts/chromium.mjs';
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
 
-const TIMEOUT_MS = 30_000;
 const VISITOR = {
   name: 'Ada',
   geo: { city: 'Wien' },
@@ -26,13 +25,8 @@ const consoleProblems = [];
 
 before(async () => {
   assertBuilt();
-  files = await startStaticServer(REPO_ROOT, 'tests/js/hosts/dom_page.html');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  files = await startStaticServer(REPO_ROOT, 'tests/js/hosts/dom_page.html', { headers: () => ({ 'content-security-policy': STRICT_CSP }) });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1000, height: 800 } });
   page.on('pageerror', (e) => consoleProblems.push(`pageerror: ${e.message}`));
   page.on('console', (m) => {
@@ -40,7 +34,7 @@ before(async () => {
     if (m.type() === 'error' && !/status of 404/.test(m.text())) consoleProblems.push(`console: ${m.text()}`);
   });
   await page.goto(files.url);
-  await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: TIMEOUT_MS });
+  await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: BROWSER_TIMEOUT_MS });
 });
 
 after(async () => {

@@ -8,14 +8,14 @@
 
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { HOSTILE_TEXT, HOSTILE_URLS } from './hosts/hostile_corpus.mjs';
+import { BROWSER_TIMEOUT_MS, STRICT_CSP, launchChromium } from './hosts/chromium.mjs';
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
 
-const TIMEOUT_MS = 30_000;
-const PAGES = { 'strict CSP': 'tests/js/hosts/dom_page.html', 'no CSP': 'tests/js/hosts/dom_page_nocsp.html' };
+const PAGE = 'tests/js/hosts/dom_page.html';
+const PAGES = { 'strict CSP': { 'content-security-policy': STRICT_CSP }, 'no CSP': {} };
 // The page's own URLs, which stay whatever the visitor sends.
 const PAGE_URLS = new Set(['data:,', '/tests/js/hosts/traps.js', '/tests/js/hosts/dom_page.mjs', '/default', '/default.png', '/svg-default', '/p']);
 
@@ -24,12 +24,7 @@ const totals = { renders: 0, payloads: 0, checks: 0, refusals: 0 };
 
 before(async () => {
   assertBuilt();
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {
@@ -58,7 +53,7 @@ function safeUrl(value, name) {
   return !scheme || ['http', 'https', 'mailto', 'tel'].includes(scheme[1].toLowerCase());
 }
 
-for (const [label, path] of Object.entries(PAGES)) {
+for (const [label, headers] of Object.entries(PAGES)) {
   describe(`DOM helper, ${label}`, () => {
     let files;
     let page;
@@ -67,7 +62,7 @@ for (const [label, path] of Object.entries(PAGES)) {
     const pageProblems = [];
 
     before(async () => {
-      files = await startStaticServer(REPO_ROOT, path);
+      files = await startStaticServer(REPO_ROOT, PAGE, { headers: () => headers });
       page = await browser.newPage();
       page.on('pageerror', (e) => pageProblems.push(`pageerror: ${e.message}`));
       page.on('dialog', (d) => {
@@ -75,7 +70,7 @@ for (const [label, path] of Object.entries(PAGES)) {
         d.dismiss().catch(() => {});
       });
       await page.goto(files.url);
-      await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: TIMEOUT_MS });
+      await page.waitForFunction(() => document.getElementById('status').textContent === 'ready', null, { timeout: BROWSER_TIMEOUT_MS });
       defaults = await page.evaluate(() => attuneDom.snapshot());
       await page.evaluate(() => attuneDom.open({ impressions: 'none' }));
       baseline = await page.evaluate((v) => attuneDom.render(v), visitorWith('Ada', '/ok'));
@@ -133,6 +128,26 @@ for (const [label, path] of Object.entries(PAGES)) {
     test('nothing ran, nothing was blocked, no dialog opened', async () => {
       assert.deepEqual(pageProblems, []);
       assert.deepEqual(await page.evaluate(() => attuneDom.traps()), { owned: 0, alerts: [], violations: [] });
+    });
+
+    // The control: markup injected the unsafe way is caught — blocked and reported under the
+    // CSP, run (and trapped) without it. Without this the zeros above could mean blind traps.
+    test('the traps see an injection done the unsafe way', async () => {
+      const traps = await page.evaluate(async () => {
+        const box = document.createElement('div');
+        box.innerHTML = '<img src="/nothing.png" onerror="attuneOwned(); alert(1)">';
+        document.body.append(box);
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        box.remove();
+        return attuneDom.traps();
+      });
+      if (label === 'strict CSP') {
+        assert.equal(traps.owned, 0);
+        assert.ok(traps.violations.some((v) => v.startsWith('script-src')), JSON.stringify(traps.violations));
+      } else {
+        assert.equal(traps.owned, 1);
+        assert.deepEqual(traps.alerts, ['alert: 1']);
+      }
     });
   });
 }
