@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { before, describe, test } from 'node:test';
 
@@ -442,5 +442,26 @@ describe('package hygiene', () => {
     assert.ok(pkg.files.includes('dist/'));
     readFileSync(join(WEB_DIR, pkg.exports['.'].default));
     readFileSync(join(WEB_DIR, pkg.types));
+  });
+
+  // A published package holds only its "files": every module an export reaches through
+  // relative imports must be among them (runtime.mjs once was not); npm always adds package.json.
+  test('every module the exports import is published', () => {
+    const pkg = JSON.parse(readFileSync(join(WEB_DIR, 'package.json'), 'utf8'));
+    const published = (file) => file === 'package.json' || pkg.files.some((entry) => (entry.endsWith('/') ? file.startsWith(entry) : file === entry));
+    const seen = new Set();
+    const visit = (file) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      assert.ok(published(file), `${file} is imported but not in package.json "files"`);
+      if (!file.endsWith('.mjs') || file.startsWith('dist/')) return;
+      const code = readFileSync(join(WEB_DIR, file), 'utf8');
+      for (const m of code.matchAll(/(?:import|export)\s[^'"]*?from\s+'(\.{1,2}\/[^']+)'/g)) {
+        visit(posix.normalize(posix.join(posix.dirname(file), m[1])));
+      }
+    };
+    const targets = Object.values(pkg.exports).flatMap((e) => (typeof e === 'string' ? [e] : Object.values(e)));
+    for (const target of targets) visit(posix.normalize(target));
+    assert.ok(seen.has('runtime.mjs') && seen.has('lib/markup.mjs') && seen.has('dom.d.ts'), [...seen].join(' '));
   });
 });

@@ -14,9 +14,10 @@ const MIME_TYPES = {
   '.wasm': 'application/wasm',
 };
 
-// Serves files under `root`; `/` is `indexPath` (relative to root). Resolves to
-// `{ url, requests, close }` where `requests` logs `{path, status, type}`.
-export async function startStaticServer(root, indexPath) {
+// Serves files under `root`; `/` is `indexPath` (relative to root). `headers(path)` may add
+// response headers (a Content-Security-Policy, say). Resolves to `{ url, requests, close }`
+// where `requests` logs `{path, status, type}`.
+export async function startStaticServer(root, indexPath, { headers = () => ({}) } = {}) {
   const requests = [];
   const server = createServer(async (req, res) => {
     let path;
@@ -30,7 +31,7 @@ export async function startStaticServer(root, indexPath) {
     const send = (status, type, body) => {
       entry.status = status;
       entry.type = type;
-      res.writeHead(status, { 'content-type': type, 'cache-control': 'no-store' });
+      res.writeHead(status, { ...(status === 200 ? headers(path) : {}), 'content-type': type, 'cache-control': 'no-store' });
       res.end(body);
     };
     const relative = normalize(path === '/' ? indexPath : path.slice(1));
