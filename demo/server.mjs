@@ -15,6 +15,11 @@ import { fileURLToPath } from 'node:url';
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const SERVED_DIRS = ['demo', 'web'];
 const DEFAULT_PORT = 8080;
+// The page's own modules, Wasm and worker only: no inline script or style, no plugins,
+// frames or <base>; even a slip into innerHTML somewhere could not run anything.
+export const PAGE_CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; worker-src 'self'; "
+  + "style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+  + "frame-ancestors 'none'; form-action 'none'";
 
 const MIME_TYPES = {
   '.html': 'text/html; charset=utf-8',
@@ -65,7 +70,9 @@ export async function startDemoServer({ port = DEFAULT_PORT, host = '127.0.0.1',
     if (!target) return send(404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found');
     try {
       if (!(await stat(target.file)).isFile()) return send(404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found');
-      return send(200, { 'content-type': target.type }, await readFile(target.file));
+      const headers = { 'content-type': target.type };
+      if (target.type.startsWith('text/html')) headers['content-security-policy'] = PAGE_CSP;
+      return send(200, headers, await readFile(target.file));
     } catch {
       return send(404, { 'content-type': 'text/plain; charset=utf-8' }, 'not found');
     }
