@@ -4,6 +4,8 @@
 #include <catch2/catch.hpp>
 #include <string>
 
+#include "doc.h"
+#include "profile.h"
 #include "state_blob.h"
 
 using attune::DayCount;
@@ -49,4 +51,35 @@ TEST_CASE("fuzz regression: cookie compaction with a last-seen time beyond every
   // the lifetime count stays.
   CHECK(loaded.profile.counters[0].days.empty());
   CHECK(loaded.profile.counters[0].lifetime == 200);
+}
+
+// cookie_fuzzer (the edge step: a loaded cookie, then track()): counting an event's day
+// bucket cast the stored last-seen time to an int32 day number, undefined behaviour for a
+// huge finite value (UBSan: "4.6e+109 is outside the range of representable values of type
+// 'int'"), and "today - 90" could then overflow too. Day numbers are now clamped to ±1e9.
+TEST_CASE("fuzz regression: tracking for a profile last seen beyond every day number",
+          "[fuzz_regression][profile]") {
+  attune::Profile profile;
+  profile.firstSeenMs = 20000 * kDay;
+  profile.lastSeenMs = 4.6e117;
+  profile.sessions = 1;
+  attune::Doc props;
+  attune::ParseError err;
+  REQUIRE(props.parse(R"({"categories":["ski"]})", err));
+  std::string error;
+  const double now = 20400 * kDay;
+  REQUIRE(attune::trackEvent(profile, attune::ProfileSettings(), attune::ConsentGate(), "page_view",
+                             props, 0, now, error));
+  REQUIRE(profile.counters.size() == 1);
+  CHECK(profile.counters[0].lifetime == 1);
+  // "Today" is the far future, so the bucket for now is outside every window.
+  CHECK(profile.counters[0].days.empty());
+  // The context still builds: no day arithmetic overflows.
+  attune::Doc ctx;
+  attune::NodeId root = ctx.addObject();
+  attune::writeProfileContext(profile, attune::ProfileSettings(), attune::ConsentGate(), now,
+                              attune::kNoNode, ctx, root);
+  std::string json;
+  ctx.write(root, json);
+  CHECK(json.find("\"behavior\"") != std::string::npos);
 }
