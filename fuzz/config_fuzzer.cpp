@@ -3,12 +3,18 @@
 // decision for a fixed visitor with a stored profile, the binary form (serialize.h) round
 // trip, and the same decisions from the loaded engine.
 //
-// Invariants: a refused config lists problems, each with a message and a JSON path (empty for
-// the document itself), as well-formed JSON; a compiled one decides to well-formed JSON (twice: the
-// second time with the first decision's impressions in the contact history, so caps and fatigue see
-// them); its binary form loads back and saves to the same bytes; the loaded engine decides exactly
-// as the compiled one (the lean build must behave like the full one).
+// Invariants: a refused config lists problems, each with a message and a JSON path (empty
+// for the document itself), as well-formed JSON; a compiled one decides to well-formed JSON
+// (twice: the second time with the first decision's impressions in the contact history, so
+// caps and fatigue see them); its binary form loads back and saves to the same bytes; the
+// loaded engine decides exactly as the compiled one (the lean build behaves like the full).
+//
+// An input starting with "ATNC" is a compiled config's binary form instead (what the lean
+// build loads): its length and checksum are rewritten to match (a fuzzer cannot forge
+// FNV-1a), then loadEngine must refuse it with a reason or load an engine that decides to
+// well-formed JSON and saves to bytes that load and save again identically.
 #include <cstdint>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -98,6 +104,32 @@ std::string decide(const attune::Engine& engine) {
   return out;
 }
 
+// The binary form with its payload length and checksum made to match the bytes present.
+std::string resealedEngine(std::string_view input) {
+  std::string s(input);
+  if (s.size() < 16) return s;
+  attune_fuzz::putFixed32(s, 8, static_cast<uint32_t>(s.size() - 16));
+  attune_fuzz::putFixed32(s, s.size() - 4,
+                          attune_fuzz::fnv1a(std::string_view(s).substr(12, s.size() - 16)));
+  return s;
+}
+
+void exerciseBinary(std::string_view input) {
+  attune::Engine engine;
+  std::string error;
+  if (!attune::loadEngine(resealedEngine(input), engine, error)) {
+    FUZZ_CHECK(!error.empty());
+    return;
+  }
+  decide(engine);
+  std::string saved, again;
+  attune::saveEngine(engine, saved);
+  attune::Engine reloaded;
+  FUZZ_CHECK(attune::loadEngine(saved, reloaded, error));
+  attune::saveEngine(reloaded, again);
+  FUZZ_CHECK(again == saved);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerInitialize(int*, char***) {
@@ -114,6 +146,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 }
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size >= 4 && std::memcmp(data, "ATNC", 4) == 0) {
+    exerciseBinary(attune_fuzz::asText(data, size));
+    return 0;
+  }
   attune::CompileResult result = attune::compileConfig(attune_fuzz::asText(data, size));
   if (!result.engine) {
     FUZZ_CHECK(!result.problems.empty());

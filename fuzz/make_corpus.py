@@ -4,12 +4,17 @@ the state fixtures, in each target's input format (fuzz/README.md). Deterministi
 again rewrites the same files. Reproducers of fixed findings live in fuzz/corpus/<target>/
 as regression-* files and are left alone.
 
+The config target also gets compiled configs (binary form) from the native CLI, build/attune
+(`cmake --build build --target attune`); rerun after a change of the binary format.
+
     python3 fuzz/make_corpus.py
 """
 import hashlib
 import json
 import os
 import struct
+import subprocess
+import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 VECTORS = os.path.join(ROOT, "tests", "vectors")
@@ -96,6 +101,23 @@ def configs():
     return out
 
 
+def compiled(configs):
+    """Binary forms of some configs, written by `attune compile`."""
+    cli = os.path.join(ROOT, "build", "attune")
+    if not os.path.exists(cli):
+        raise SystemExit("make_corpus.py: build/attune is missing (cmake --build build --target attune)")
+    out = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, config in enumerate(spread([c for c in configs if c.startswith(b'{"version":1')], 12)):
+            src, dst = os.path.join(tmp, f"{i}.json"), os.path.join(tmp, f"{i}.bin")
+            with open(src, "wb") as f:
+                f.write(config)
+            subprocess.run([cli, "compile", src, "-o", dst], check=True, capture_output=True)
+            with open(dst, "rb") as f:
+                out.append(f.read())
+    return out
+
+
 def locales():
     out = []
     for case in load("locale"):
@@ -140,7 +162,7 @@ def cookies():
 
 if __name__ == "__main__":
     write("condition", conditions())
-    write("config", configs())
+    write("config", configs() + compiled(configs()))
     write("locale", locales())
     write("tcf", tcf())
     write("template", templates())
