@@ -451,17 +451,20 @@ void normalizeName(std::string_view in, std::string& out) {
   uint32_t clusters = 0, clusterCodePoints = 0;
   bool pendingSpace = false, full = false;
   char32_t pendingJoiner = 0;
+  // Appends `cp` unless a limit drops it; returns whether it did.
   const auto emit = [&](char32_t cp) {
     if (breaker.feed(cp)) {
       if (clusters == kMaxNameGraphemes) {
         full = true;
-        return;
+        return false;
       }
       ++clusters;
       clusterCodePoints = 0;
     }
     // Stream-safe bound: a cluster of thousands of stacked marks is an attack, not a name.
-    if (++clusterCodePoints <= kMaxNameClusterCodePoints) appendUtf8(cp, out);
+    if (++clusterCodePoints > kMaxNameClusterCodePoints) return false;
+    appendUtf8(cp, out);
+    return true;
   };
   for (size_t i = 0; i < in.size() && !full;) {
     const DecodedChar d = decodeUtf8(in, i);
@@ -481,8 +484,10 @@ void normalizeName(std::string_view in, std::string& out) {
     // A mark with no base (at the start or after a space) has nothing to combine with.
     if ((out.empty() || pendingSpace) && isMark(graphemeClass(cp))) continue;
     if (pendingSpace) emit(' ');
-    if (pendingJoiner != 0 && !full) emit(pendingJoiner);
-    if (!full) emit(cp);
+    const size_t beforeJoiner = out.size();
+    const bool joined = pendingJoiner != 0 && !full && emit(pendingJoiner);
+    // A joiner whose next character the cluster bound drops would join nothing.
+    if (!full && !emit(cp) && joined) out.resize(beforeJoiner);
     pendingSpace = false;
     pendingJoiner = 0;
   }

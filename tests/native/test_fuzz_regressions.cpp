@@ -7,6 +7,7 @@
 #include "doc.h"
 #include "profile.h"
 #include "state_blob.h"
+#include "utf8.h"
 
 using attune::DayCount;
 using attune::EventCounter;
@@ -82,4 +83,25 @@ TEST_CASE("fuzz regression: tracking for a profile last seen beyond every day nu
   std::string json;
   ctx.write(root, json);
   CHECK(json.find("\"behavior\"") != std::string::npos);
+}
+
+// template_fuzzer (normalising a name twice must change nothing): an emoji ZWJ sequence
+// longer than kMaxNameClusterCodePoints kept the joiner before the first dropped code point,
+// so the name ended a cluster with a joiner that joins nothing ("ZWJ/ZWNJ survive only
+// between two visible characters", utf8.h), and a second pass removed it.
+TEST_CASE("fuzz regression: a name cut at the cluster bound keeps no dangling joiner",
+          "[fuzz_regression][utf8]") {
+  const std::string woman = "\xF0\x9F\x91\xA9", zwj = "\xE2\x80\x8D";
+  std::string family = woman;  // 8 joiners: 17 code points in one cluster
+  for (int i = 0; i < 8; ++i) family += zwj + woman;
+  std::string kept = woman;  // 16 allowed; the 16th is a joiner, so 15 remain
+  for (int i = 0; i < 7; ++i) kept += zwj + woman;
+
+  std::string name, again;
+  attune::normalizeName(family + "\xE3\x80\x80x", name);  // then an ideographic space
+  CHECK(name == kept + " x");
+  attune::normalizeName(name, again);
+  CHECK(again == name);
+  attune::normalizeName(family, name);
+  CHECK(name == kept);
 }
