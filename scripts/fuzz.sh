@@ -40,7 +40,7 @@ for t in "${targets[@]}"; do
 done
 
 # Build (incremental): clang with libFuzzer, ASan and UBSan, in its own build dir.
-build=build-fuzz
+build="${ATTUNE_FUZZ_BUILD:-build-fuzz}"  # another dir: e.g. to time a build from scratch
 cxx="${ATTUNE_FUZZ_CXX:-clang++-14}"
 command -v "$cxx" >/dev/null || { echo "fuzz.sh: $cxx not found (apt-get install clang-14 libclang-rt-14-dev)" >&2; exit 2; }
 CXX="$cxx" cmake -S . -B "$build" -DATTUNE_FUZZ=ON -DCMAKE_BUILD_TYPE=Release >/dev/null
