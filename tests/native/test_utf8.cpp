@@ -183,7 +183,9 @@ TEST_CASE("grapheme counting is linear on 10 MB inputs", "[utf8][grapheme]") {
   std::string zalgo = "Z";
   while (zalgo.size() < (10u << 20)) zalgo += "\xCC\x81";
   CHECK(countGraphemes(zalgo) == 1);
-  CHECK(millisSince(start) < 3000);
+  // Only separates linear from quadratic (a quadratic scan of 10 MB takes hours); not a
+  // speed target: under ASan on 2 shared cores this took 4.4 s against a former 3 s bound.
+  CHECK(millisSince(start) < 60000);
 }
 
 TEST_CASE("truncateGraphemes keeps short text and cuts long text with an ellipsis",
