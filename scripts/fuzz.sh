@@ -89,8 +89,8 @@ run_target() {
   status="$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)"
   cov="$(sed -nE 's/.* cov: ([0-9]+).*/\1/p' <<<"$status")"
   ft="$(sed -nE 's/.* ft: ([0-9]+).*/\1/p' <<<"$status")"
-  units="$(sed -nE 's/.* corp: ([0-9]+)\/([0-9]+[bKM]b).*/\1/p' <<<"$status")"
-  bytes="$(sed -nE 's/.* corp: ([0-9]+)\/([0-9]+[bKM]b).*/\2/p' <<<"$status")"
+  units="$(sed -nE 's/.* corp: ([0-9]+)\/([0-9]+[KM]?b).*/\1/p' <<<"$status")"
+  bytes="$(sed -nE 's/.* corp: ([0-9]+)\/([0-9]+[KM]?b).*/\2/p' <<<"$status")"
   found="$(find "$artifacts" -type f | wc -l)"
   if ((found > 0)); then
     mkdir -p "$findings_dir/$t"
