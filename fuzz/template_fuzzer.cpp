@@ -9,8 +9,8 @@
 // gives valid UTF-8; a missing value without a fallback restores the output; a budget of m
 // leaves at most m grapheme clusters, keeps text that fits unchanged and otherwise keeps a
 // prefix followed by "…"; applyMaxLength and truncateGraphemes agree, on raw bytes too; a
-// normalised name is valid UTF-8 of at most kMaxNameGraphemes clusters and normalises to
-// itself.
+// normalised name is valid UTF-8 of at most kMaxNameGraphemes clusters, each of at most
+// kMaxNameClusterCodePoints code points, and normalises to itself.
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -52,6 +52,13 @@ void checkName(std::string_view raw) {
   attune::normalizeName(raw, name);
   FUZZ_CHECK(attune::isValidUtf8(name));
   FUZZ_CHECK(attune::countGraphemes(name) <= attune::kMaxNameGraphemes);
+  for (size_t at = 0; at < name.size();) {  // every cluster within the code point bound
+    const size_t end = attune::nextGraphemeBoundary(name, at);
+    uint32_t codePoints = 0;
+    for (size_t i = at; i < end; i += attune::decodeUtf8(name, i).size) ++codePoints;
+    FUZZ_CHECK(codePoints <= attune::kMaxNameClusterCodePoints);
+    at = end;
+  }
   attune::normalizeName(name, again);
   FUZZ_CHECK(again == name);
 }

@@ -451,18 +451,24 @@ void normalizeName(std::string_view in, std::string& out) {
   uint32_t clusters = 0, clusterCodePoints = 0;
   bool pendingSpace = false, full = false;
   char32_t pendingJoiner = 0;
-  // Appends `cp` unless a limit drops it; returns whether it did.
+  // Appends `cp` unless a limit drops it; returns whether it did. The breaker only sees what
+  // is appended, so clusters are those of the output: a dropped code point can change where
+  // the next one falls (after a dropped consonant, a consonant joins the virama before it).
   const auto emit = [&](char32_t cp) {
-    if (breaker.feed(cp)) {
-      if (clusters == kMaxNameGraphemes) {
-        full = true;
-        return false;
-      }
+    GraphemeBreaker next = breaker;
+    const bool boundary = next.feed(cp);
+    if (boundary && clusters == kMaxNameGraphemes) {
+      full = true;
+      return false;
+    }
+    // Stream-safe bound: a cluster of thousands of stacked marks is an attack, not a name.
+    if (!boundary && clusterCodePoints == kMaxNameClusterCodePoints) return false;
+    breaker = next;
+    if (boundary) {
       ++clusters;
       clusterCodePoints = 0;
     }
-    // Stream-safe bound: a cluster of thousands of stacked marks is an attack, not a name.
-    if (++clusterCodePoints > kMaxNameClusterCodePoints) return false;
+    ++clusterCodePoints;
     appendUtf8(cp, out);
     return true;
   };
@@ -485,9 +491,15 @@ void normalizeName(std::string_view in, std::string& out) {
     if ((out.empty() || pendingSpace) && isMark(graphemeClass(cp))) continue;
     if (pendingSpace) emit(' ');
     const size_t beforeJoiner = out.size();
+    const GraphemeBreaker breakerBefore = breaker;
+    const uint32_t clustersBefore = clusters, codePointsBefore = clusterCodePoints;
     const bool joined = pendingJoiner != 0 && !full && emit(pendingJoiner);
-    // A joiner whose next character the cluster bound drops would join nothing.
-    if (!full && !emit(cp) && joined) out.resize(beforeJoiner);
+    if (!full && !emit(cp) && joined) {  // the joiner would join nothing: taken back
+      out.resize(beforeJoiner);
+      breaker = breakerBefore;
+      clusters = clustersBefore;
+      clusterCodePoints = codePointsBefore;
+    }
     pendingSpace = false;
     pendingJoiner = 0;
   }

@@ -105,3 +105,29 @@ TEST_CASE("fuzz regression: a name cut at the cluster bound keeps no dangling jo
   attune::normalizeName(family, name);
   CHECK(name == kept);
 }
+
+// template_fuzzer (the same check): the cluster bound counted clusters of the input, but a
+// dropped code point can merge what follows into the cut cluster: after a dropped consonant,
+// the next consonant joins the virama before it (GB9c). The name then held one cluster of 17
+// code points, over kMaxNameClusterCodePoints. Clusters are now those of the output.
+TEST_CASE("fuzz regression: a name's clusters stay within the code point bound after a cut",
+          "[fuzz_regression][utf8]") {
+  const std::string ka = "\xE0\xA4\x95", virama = "\xE0\xA5\x8D";
+  std::string conjunct;  // ka (virama ka) x 8: one cluster (GB9c) of 17 code points, then ka
+  conjunct += ka;
+  for (int i = 0; i < 8; ++i) conjunct += virama + ka;
+  std::string input = conjunct + ka;
+  std::string kept = ka;  // the first 16 code points; the 17th ka goes, and so does the 18th,
+  for (int i = 0; i < 7; ++i) kept += virama + ka;  // which would join the virama before it
+  kept += virama;
+
+  std::string name, again;
+  attune::normalizeName(input, name);
+  CHECK(name == kept);
+  CHECK(attune::countGraphemes(name) == 1);
+  attune::normalizeName(name, again);
+  CHECK(again == name);
+  // A space ends the cluster: what follows it is kept.
+  attune::normalizeName(input + " " + ka, name);
+  CHECK(name == kept + " " + ka);
+}
