@@ -133,8 +133,12 @@ double decayed(double score, double updatedMs, double atMs, double halfLifeMs) {
   return score * std::exp2(-(atMs - updatedMs) / halfLifeMs);
 }
 
+// Clamped to ±1e9 days before the cast: stored times come from blobs and cookies, which may
+// hold any finite value, and day arithmetic (today - 90) must stay inside int32.
 int32_t dayOf(double ms) {
-  return static_cast<int32_t>(std::floor(ms / kMsPerDay));
+  const double day = std::floor(ms / kMsPerDay);
+  if (!(day > -1e9)) return -1000000000;
+  return static_cast<int32_t>(std::min(day, 1e9));
 }
 
 double daysBetween(double fromMs, double toMs) {

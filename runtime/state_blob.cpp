@@ -799,8 +799,10 @@ size_t base64Length(size_t bytes) {
 // so they stay exact from now on; d90 stays exact today; lifetime is untouched.
 void foldOldDayBuckets(Profile& p) {
   int64_t today = std::numeric_limits<int64_t>::min();
+  // A loaded blob may hold any finite time: clamped before the cast (1e15 days is past every
+  // int32 day number, so the result is the same).
   if (isMagnitude(p.lastSeenMs) && p.lastSeenMs > 0)
-    today = static_cast<int64_t>(std::floor(p.lastSeenMs / kMsPerDay));
+    today = static_cast<int64_t>(std::floor(std::min(p.lastSeenMs / kMsPerDay, 1e15)));
   for (const EventCounter& c : p.counters)
     for (const DayCount& d : c.days) today = std::max<int64_t>(today, d.day);
   if (today == std::numeric_limits<int64_t>::min()) return;  // no buckets at all

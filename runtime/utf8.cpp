@@ -451,17 +451,26 @@ void normalizeName(std::string_view in, std::string& out) {
   uint32_t clusters = 0, clusterCodePoints = 0;
   bool pendingSpace = false, full = false;
   char32_t pendingJoiner = 0;
+  // Appends `cp` unless a limit drops it; returns whether it did. The breaker only sees what
+  // is appended, so clusters are those of the output: a dropped code point can change where
+  // the next one falls (after a dropped consonant, a consonant joins the virama before it).
   const auto emit = [&](char32_t cp) {
-    if (breaker.feed(cp)) {
-      if (clusters == kMaxNameGraphemes) {
-        full = true;
-        return;
-      }
+    GraphemeBreaker next = breaker;
+    const bool boundary = next.feed(cp);
+    if (boundary && clusters == kMaxNameGraphemes) {
+      full = true;
+      return false;
+    }
+    // Stream-safe bound: a cluster of thousands of stacked marks is an attack, not a name.
+    if (!boundary && clusterCodePoints == kMaxNameClusterCodePoints) return false;
+    breaker = next;
+    if (boundary) {
       ++clusters;
       clusterCodePoints = 0;
     }
-    // Stream-safe bound: a cluster of thousands of stacked marks is an attack, not a name.
-    if (++clusterCodePoints <= kMaxNameClusterCodePoints) appendUtf8(cp, out);
+    ++clusterCodePoints;
+    appendUtf8(cp, out);
+    return true;
   };
   for (size_t i = 0; i < in.size() && !full;) {
     const DecodedChar d = decodeUtf8(in, i);
@@ -481,8 +490,16 @@ void normalizeName(std::string_view in, std::string& out) {
     // A mark with no base (at the start or after a space) has nothing to combine with.
     if ((out.empty() || pendingSpace) && isMark(graphemeClass(cp))) continue;
     if (pendingSpace) emit(' ');
-    if (pendingJoiner != 0 && !full) emit(pendingJoiner);
-    if (!full) emit(cp);
+    const size_t beforeJoiner = out.size();
+    const GraphemeBreaker breakerBefore = breaker;
+    const uint32_t clustersBefore = clusters, codePointsBefore = clusterCodePoints;
+    const bool joined = pendingJoiner != 0 && !full && emit(pendingJoiner);
+    if (!full && !emit(cp) && joined) {  // the joiner would join nothing: taken back
+      out.resize(beforeJoiner);
+      breaker = breakerBefore;
+      clusters = clustersBefore;
+      clusterCodePoints = codePointsBefore;
+    }
     pendingSpace = false;
     pendingJoiner = 0;
   }

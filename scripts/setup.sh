@@ -6,7 +6,8 @@ set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
-packages=(g++ cmake make emscripten nlohmann-json3-dev catch2 chromium clang-format)
+packages=(g++ cmake make emscripten nlohmann-json3-dev catch2 chromium clang-format clang-14
+  libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

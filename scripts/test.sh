@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Every test: native (Catch2) in a Release build and again under ASan+UBSan, then the Wasm
-# module on Node, headless Chromium and workerd, the GrowthBook differential test and the
-# API/bad-input suites (node --test). One Emscripten build serves every Wasm host.
+# Every test: native (Catch2) in a Release build and again under ASan+UBSan, each fuzz target
+# for a few seconds (scripts/fuzz.sh), then the Wasm module on Node, headless Chromium and
+# workerd, the GrowthBook differential test and the API/bad-input suites (node --test). One
+# Emscripten build serves every Wasm host.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -17,6 +18,9 @@ echo "== native tests under AddressSanitizer + UndefinedBehaviorSanitizer"
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DATTUNE_SANITIZE=ON >/dev/null
 cmake --build build-asan -j2 --target attune_tests
 ./build-asan/attune_tests
+
+echo "== fuzz: every libFuzzer target for 5 s on its committed seeds (ASan + UBSan)"
+bash scripts/fuzz.sh --seconds 5
 
 echo "== wasm build"
 bash scripts/build-wasm.sh

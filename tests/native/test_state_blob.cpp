@@ -6,7 +6,6 @@
 // file. After a deliberate format change, regenerate them with
 //   ATTUNE_WRITE_FIXTURES=1 ./attune_tests "[state_blob]"
 #include <catch2/catch.hpp>
-#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1170,7 +1169,6 @@ TEST_CASE("state blob: a million mutated blobs and cookies decode safely", "[sta
   std::mt19937_64 rng(seed);
   auto pick = [&](size_t n) { return static_cast<size_t>(rng() % n); };
   const size_t kDecodes = 1000000;
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
   size_t executions = 0, loaded = 0, problems = 0;
   size_t statusSeen[7] = {};
   std::string input, reencoded, firstProblem;
@@ -1179,7 +1177,6 @@ TEST_CASE("state blob: a million mutated blobs and cookies decode safely", "[sta
     if (problems++ == 0) firstProblem = what;
   };
   while (executions < kDecodes) {
-    if ((executions & 4095) == 0 && std::chrono::steady_clock::now() > deadline) break;
     bool cookieForm = pick(10) == 0;
     input = cookieForm ? cookieText : bases[pick(bases.size())];
     int mutations = 1 + static_cast<int>(pick(4));
