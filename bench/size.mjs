@@ -1,0 +1,147 @@
+#!/usr/bin/env node
+// What each part of the Wasm builds costs, in gzip bytes (bench/README.md, "Size").
+//
+//   node bench/size.mjs            relink both Wasm builds with names kept, then report
+//   node bench/size.mjs --no-build report on the last names build (build-size/)
+//
+// The attribution build is the release link (build-wasm/, from scripts/build-wasm.sh) again
+// with --profiling-funcs (a name section), wasm-ld's link map (every function traced to its
+// object file) and binaryen's inlining of single-caller functions turned off: otherwise a
+// binding that calls loadEngine() once would own all of the binary loader. That build's code
+// is a few % larger than the shipped one (the report prints both); the shipped files' sizes
+// are measured directly. Sizes are measured, never asserted.
+
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import zlib from 'node:zlib';
+import { attribute, parseLinkMap } from './size/attribute.mjs';
+import { memoryImage, readWasm } from './size/wasm.mjs';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
+const BUILD = path.join(ROOT, 'build-wasm');
+const OUT = path.join(ROOT, 'build-size');
+const DIST = path.join(ROOT, 'web', 'dist');
+const BUILDS = [
+  { name: 'attune', target: 'attune_wasm', what: 'full: JSON config compiler + runtime + tools' },
+  { name: 'attune-lean', target: 'attune_lean_wasm', what: 'lean: binary config + runtime (what pages load)' },
+];
+
+const gzip = (bytes) => zlib.gzipSync(bytes, { level: 9 }).length;
+
+function parseArgs(argv) {
+  const opts = { build: true, json: false, top: 12, parts: 40 };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--no-build') opts.build = false;
+    else if (a === '--json') opts.json = true;
+    else if (a === '--top') opts.top = Number(argv[++i]);
+    else if (a === '--parts') opts.parts = Number(argv[++i]);
+    else {
+      console.error(`size: unknown argument ${a}\nusage: node bench/size.mjs [--no-build] [--json] [--top N] [--parts N]`);
+      process.exit(2);
+    }
+  }
+  return opts;
+}
+
+// Relinks `target` exactly as CMake does, plus names and a link map, into build-size/.
+function linkWithNames(build) {
+  const linkTxt = path.join(BUILD, 'CMakeFiles', `${build.target}.dir`, 'link.txt');
+  if (!fs.existsSync(linkTxt)) throw new Error(`${path.relative(ROOT, linkTxt)} missing: run scripts/build-wasm.sh first`);
+  const original = fs.readFileSync(linkTxt, 'utf8').trim();
+  const output = path.join(OUT, `${build.name}.mjs`);
+  const command = original
+    .replace(/ --closure 1/g, '')  // the JS is not analysed here; closure only costs time
+    .replace(/ -o \S+/, ` -o ${output}`) + ' --profiling-funcs -Wl,--print-map -sBINARYEN_EXTRA_PASSES=-ocimfs=0';
+  const env = { ...process.env, NODE_PATH: '/usr/share/nodejs' };
+  const run = spawnSync('sh', ['-c', command], { cwd: BUILD, env, encoding: 'utf8', maxBuffer: 256 << 20 });
+  if (run.status !== 0) throw new Error(`names link of ${build.target} failed:\n${run.stderr}`);
+  fs.writeFileSync(path.join(OUT, `${build.name}.map`), run.stdout);
+}
+
+function analyse(build) {
+  const wasmFile = path.join(OUT, `${build.name}.wasm`);
+  const mapFile = path.join(OUT, `${build.name}.map`);
+  if (!fs.existsSync(wasmFile) || !fs.existsSync(mapFile)) return null;
+  const named = readWasm(fs.readFileSync(wasmFile));
+  const map = parseLinkMap(fs.readFileSync(mapFile, 'utf8'));
+  const { whole, parts } = attribute(named, memoryImage(named.segments), map, gzip);
+
+  // The shipped files, and whether the names build has the same code.
+  const shipped = {};
+  for (const ext of ['wasm', 'mjs']) {
+    const file = path.join(DIST, `${build.name}.${ext}`);
+    if (fs.existsSync(file)) {
+      const bytes = fs.readFileSync(file);
+      shipped[ext] = { raw: bytes.length, gzip: gzip(bytes) };
+      if (ext === 'wasm') {
+        const code = readWasm(bytes).sections.find((s) => s.id === 10);
+        shipped.codeSection = code ? code.size : 0;
+      }
+    }
+  }
+  const namedCode = named.sections.find((s) => s.id === 10).size;
+  const sections = named.sections.map((s) => ({ label: s.label, size: s.size }));
+  return { ...build, shipped, namedCode, sections, wholeGzip: whole, parts };
+}
+
+const n = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
+
+function table(headers, rows) {
+  const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
+  const line = (cells) => cells.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ');
+  return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
+}
+
+function print(report, opts) {
+  for (const b of report) {
+    const s = b.shipped;
+    console.log(`\n${b.name} — ${b.what}`);
+    if (s.wasm && s.mjs) {
+      console.log(`  shipped: ${b.name}.wasm ${n(s.wasm.raw)} B → ${n(s.wasm.gzip)} B gz; ${b.name}.mjs ${n(s.mjs.raw)} B → ` +
+        `${n(s.mjs.gzip)} B gz; total ${n(s.wasm.gzip + s.mjs.gzip)} B gz (${(((s.wasm.gzip + s.mjs.gzip) / 1024)).toFixed(1)} KB)`);
+        console.log(`  code section: shipped ${n(s.codeSection)} B; attribution build (no single-caller inlining) ` +
+        `${n(b.namedCode)} B (${b.namedCode >= s.codeSection ? '+' : ''}${(((b.namedCode / s.codeSection) - 1) * 100).toFixed(1)}%)`);
+    } else {
+      console.log('  web/dist not built; figures are for the names build only');
+    }
+    console.log(`  sections: ${b.sections.filter((x) => !x.label.startsWith('custom')).map((x) => `${x.label} ${n(x.size)}`).join(', ')}`);
+    const total = b.parts.reduce((a, p) => a + p.raw, 0);
+    const shown = b.parts.slice(0, opts.parts);
+    const rest = b.parts.slice(opts.parts);
+    const rows = shown.map((p) => [p.part, n(p.code), n(p.data), n(p.gzipAlone), n(p.gzipMarginal),
+      `${((p.gzipMarginal / b.wholeGzip) * 100).toFixed(1)}%`]);
+    if (rest.length) {
+      rows.push([`(${rest.length} more parts)`, n(rest.reduce((a, p) => a + p.code, 0)), n(rest.reduce((a, p) => a + p.data, 0)),
+        n(rest.reduce((a, p) => a + p.gzipAlone, 0)), n(rest.reduce((a, p) => a + p.gzipMarginal, 0)), '']);
+    }
+    rows.push(['all code + data', n(b.parts.reduce((a, p) => a + p.code, 0)), n(b.parts.reduce((a, p) => a + p.data, 0)), '', n(b.wholeGzip), '100%']);
+    console.log(`\n${table(['part', 'code B', 'data B', 'gz alone', 'gz saved if removed', 'share'], rows)}`);
+    console.log(`  (${n(total)} B raw; "gz saved if removed" = gzip of all code+data minus gzip without the part;` +
+      ' parts compress together, so the column sums to less than the whole)');
+    if (opts.top > 0) {
+      const top = b.parts.flatMap((p) => p.functions.map((f) => ({ ...f, part: p.part })))
+        .sort((x, y) => y.size - x.size).slice(0, opts.top);
+      console.log(`\n  largest functions:\n${top.map((f) => `  ${n(f.size).padStart(8)}  ${f.name.slice(0, 110)}  [${f.part}]`).join('\n')}`);
+    }
+  }
+}
+
+function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  fs.mkdirSync(OUT, { recursive: true });
+  if (opts.build) for (const b of BUILDS) linkWithNames(b);
+  const report = BUILDS.map(analyse).filter(Boolean);
+  if (!report.length) {
+    console.error('size: no names build in build-size/; run without --no-build (needs scripts/build-wasm.sh first)');
+    process.exit(1);
+  }
+  if (opts.json) {
+    console.log(JSON.stringify(report.map((b) => ({ ...b, parts: b.parts.map(({ functions, ...p }) => ({ ...p, functions: functions.slice(0, opts.top) })) })), null, 2));
+  } else {
+    print(report, opts);
+  }
+}
+
+main();
