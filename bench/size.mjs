@@ -5,17 +5,18 @@
 //   node bench/size.mjs --no-build report on the last names build (build-size/)
 //
 // The attribution build is the release link (build-wasm/, from scripts/build-wasm.sh) again
-// with --profiling-funcs (a name section), wasm-ld's link map (every function traced to its
-// object file) and binaryen's inlining of single-caller functions turned off: otherwise a
-// binding that calls loadEngine() once would own all of the binary loader. That build's code
-// is a few % larger than the shipped one (the report prints both); the shipped files' sizes
-// are measured directly. Sizes are measured, never asserted.
+// with --profiling-funcs (a name section), wasm-ld's link map and binaryen's inlining of
+// single-caller functions turned off: otherwise a binding that calls loadEngine() once would
+// own all of the binary loader. With LTO the map names one "lto.tmp" object, so the symbol
+// tables of the link's inputs (llvm-nm reads their bitcode) say where each symbol came from.
+// That build's code is a few % larger than the shipped one (the report prints both); the
+// shipped files' sizes are measured directly. Sizes are measured, never asserted.
 
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import zlib from 'node:zlib';
-import { attribute, parseLinkMap } from './size/attribute.mjs';
+import { attribute, parseLinkMap, symbolOwners } from './size/attribute.mjs';
 import { memoryImage, readWasm } from './size/wasm.mjs';
 
 const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '..');
@@ -60,12 +61,34 @@ function linkWithNames(build) {
   fs.writeFileSync(path.join(OUT, `${build.name}.map`), run.stdout);
 }
 
+// llvm-nm over the link's inputs: our objects and archives, and the system libraries in the
+// directory the link map shows (the lto/ one for LTO builds).
+function nmOfInputs(build, mapText) {
+  const dir = path.join(BUILD, 'CMakeFiles', `${build.target}.dir`);
+  const objects = fs.readFileSync(path.join(dir, 'objects1'), 'utf8').trim().split(/\s+/);
+  const libs = fs.readFileSync(path.join(dir, 'linkLibs.rsp'), 'utf8').trim().split(/\s+/).filter((f) => f.endsWith('.a'));
+  const sysroot = /(\/\S+\/wasm32-emscripten(?:\/lto)?)\/lib[^/\s]+\.a\(/.exec(mapText);
+  const system = sysroot
+    ? ['c', 'c++-noexcept', 'c++abi-noexcept', 'compiler_rt', 'emmalloc', 'dlmalloc', 'stubs', 'noexit', 'sockets']
+      .map((n) => path.join(sysroot[1], `lib${n}.a`)).filter((f) => fs.existsSync(f))
+    : [];
+  const outputs = [];
+  for (const input of [...objects, ...libs, ...system]) {
+    const run = spawnSync('llvm-nm', ['-A', '--defined-only', input], { cwd: BUILD, encoding: 'utf8', maxBuffer: 256 << 20 });
+    if (run.status !== 0) throw new Error(`llvm-nm ${input} failed: ${run.stderr}`);
+    outputs.push(run.stdout);
+  }
+  return outputs;
+}
+
 function analyse(build) {
   const wasmFile = path.join(OUT, `${build.name}.wasm`);
   const mapFile = path.join(OUT, `${build.name}.map`);
   if (!fs.existsSync(wasmFile) || !fs.existsSync(mapFile)) return null;
   const named = readWasm(fs.readFileSync(wasmFile));
-  const map = parseLinkMap(fs.readFileSync(mapFile, 'utf8'));
+  const mapText = fs.readFileSync(mapFile, 'utf8');
+  const lto = mapText.includes('lto.tmp:(');
+  const map = parseLinkMap(mapText, lto ? symbolOwners(nmOfInputs(build, mapText)) : undefined);
   const { whole, parts } = attribute(named, memoryImage(named.segments), map, gzip);
 
   // The shipped files, and whether the names build has the same code.
@@ -83,7 +106,7 @@ function analyse(build) {
   }
   const namedCode = named.sections.find((s) => s.id === 10).size;
   const sections = named.sections.map((s) => ({ label: s.label, size: s.size }));
-  return { ...build, shipped, namedCode, sections, wholeGzip: whole, parts };
+  return { ...build, lto, shipped, namedCode, sections, wholeGzip: whole, parts };
 }
 
 const n = (v) => (Number.isFinite(v) ? Math.round(v).toLocaleString('en-US') : '–');
@@ -97,7 +120,7 @@ function table(headers, rows) {
 function print(report, opts) {
   for (const b of report) {
     const s = b.shipped;
-    console.log(`\n${b.name} — ${b.what}`);
+    console.log(`\n${b.name} — ${b.what}${b.lto ? ' (LTO)' : ''}`);
     if (s.wasm && s.mjs) {
       console.log(`  shipped: ${b.name}.wasm ${n(s.wasm.raw)} B → ${n(s.wasm.gzip)} B gz; ${b.name}.mjs ${n(s.mjs.raw)} B → ` +
         `${n(s.mjs.gzip)} B gz; total ${n(s.wasm.gzip + s.mjs.gzip)} B gz (${(((s.wasm.gzip + s.mjs.gzip) / 1024)).toFixed(1)} KB)`);

@@ -3,50 +3,85 @@
 // and strtod, the long-double soft-float they pull, the allocator...
 //
 // Sources: wasm-ld's link map (`-Wl,--print-map`: input object → function/data symbol, before
-// wasm-opt) and the final binary's name section (`--profiling-funcs`: what survived
-// wasm-opt, with its final size). A final function is matched to its object through its
-// name; functions wasm-opt merged or renamed stay "unattributed". Code wasm-opt inlined into
-// a caller counts for the caller, which is why the attribution build turns off binaryen's
-// inlining of single-caller functions (bench/size.mjs).
+// wasm-opt), the final binary's name section (`--profiling-funcs`: what survived wasm-opt,
+// with its final size) and, for LTO builds, whose map names one "lto.tmp" object, the symbol
+// tables of the inputs (llvm-nm reads the bitcode) to find where each symbol was defined. A
+// final function is matched to its object through its name; functions wasm-opt merged or
+// renamed stay "unattributed". Code inlined into a caller counts for the caller: the
+// attribution build turns off binaryen's inlining of single-caller functions (bench/size.mjs),
+// LTO's cross-file inlining stays.
 
-// Parses `wasm-ld --print-map` output into { functions: Map(name → object), data: [...] }.
-export function parseLinkMap(text) {
-  const functions = new Map();
+// Parses `wasm-ld --print-map` output: code symbols { object, mangled, name } and data
+// symbols { address, size, object, symbol }. `definedIn` (mangled name → object) replaces
+// the LTO placeholder object when given.
+export function parseLinkMap(text, definedIn = new Map()) {
+  const code = [];
   const data = [];
   let section = '';
-  let object = null;
-  let address = null;
-  let size = 0;
+  let current = null;
+  const resolve = (object, symbol) => (object === 'lto.tmp' && definedIn.get(symbol)) || object;
   for (const line of text.split('\n')) {
     const m = /^\s*(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+) (.*)$/.exec(line);
     if (!m) continue;
     const rest = m[4];
     const indent = rest.length - rest.trimStart().length;
-    const text = rest.trim();
+    const entry = rest.trim();
     if (indent === 0) {
       // An output section (CODE, DATA) or, with an address, a data segment inside DATA.
-      if (m[1] === '-') section = text;
+      if (m[1] === '-') section = entry;
       continue;
     }
     if (indent <= 8) {
       // An input section: "path/to/file.o:(symbol)" or "lib.a(member.o):(symbol)".
-      const at = text.lastIndexOf(':(');
-      object = at > 0 ? text.slice(0, at) : text;
-      address = m[1] === '-' ? null : parseInt(m[1], 16);
-      size = parseInt(m[3], 16);
-      if (section === 'CODE') functions.set(text.slice(at + 2, -1), object);
-      if (section === 'DATA' && address !== null) data.push({ address, size, object, symbol: text.slice(at + 2, -1) });
+      const at = entry.lastIndexOf(':(');
+      const object = at > 0 ? entry.slice(0, at) : entry;
+      const symbol = at > 0 ? entry.slice(at + 2, -1) : '';
+      current = null;
+      if (section === 'CODE') code.push((current = { object: resolve(object, symbol), mangled: symbol, name: symbol }));
+      if (section === 'DATA' && m[1] !== '-') {
+        const mangled = symbol.replace(/^\.(rodata|data|bss|tdata)\./, '');
+        data.push({ address: parseInt(m[1], 16), size: parseInt(m[3], 16), object: resolve(object, mangled), symbol });
+      }
       continue;
     }
-    if (section === 'CODE' && object) functions.set(text, object);
+    if (section === 'CODE' && current) current.name = entry;  // the demangled name
+  }
+  const functions = new Map();
+  for (const c of code) {
+    functions.set(c.name, c.object);
+    functions.set(c.mangled, c.object);
   }
   return { functions, data };
+}
+
+// Where each symbol is defined, from `llvm-nm -A --defined-only` output of the link's inputs
+// (objects, our archives, the system libraries). Strong definitions win over weak ones (a
+// template instantiated in several files counts for the first that defines it).
+export function symbolOwners(nmOutputs) {
+  const owners = new Map();
+  const strong = new Set();
+  for (const text of nmOutputs) {
+    for (const line of text.split('\n')) {
+      const m = /^(.*?): (?:[0-9a-f]+|-+) ([A-Za-z]) (.+)$/.exec(line);
+      if (!m) continue;
+      const [, where, kind, symbol] = m;
+      // "lib.a:member.o" → "lib.a(member.o)", the link map's spelling.
+      const object = where.replace(/^(.*\.a):([^:]+)$/, '$1($2)');
+      const isStrong = !/[WwVv]/.test(kind);
+      if (!owners.has(symbol) || (isStrong && !strong.has(symbol))) {
+        owners.set(symbol, object);
+        if (isStrong) strong.add(symbol);
+      }
+    }
+  }
+  return owners;
 }
 
 // The part a function belongs to: by its object file, refined by its name (template
 // instantiations land in the object that used them).
 export function partOf(object, functionName = '') {
   if (object === undefined) return 'unattributed (merged or renamed by wasm-opt)';
+  if (object === 'lto.tmp') return 'unattributed (made by LTO)';
   const name = functionName;
   if (/\bnlohmann::/.test(name)) return 'nlohmann/json';
   if (/^(void |bool |unsigned int |int |char const\* )?emscripten::|__embind_|EmscriptenBindingInitializer/.test(name)) {
@@ -114,7 +149,8 @@ export function attribute(wasm, image, map, gzip) {
   // Data: every byte of the memory image belongs to at most one data symbol of the map.
   const owner = new Array(image.bytes.length).fill(null);
   for (const d of map.data) {
-    const part = d.object === '<internal>' ? 'merged string literals (unattributed)' : partOf(d.object, d.symbol);
+    const part = d.object === '<internal>' || /\.L\.str|\.str\.\d|^\.rodata\.str/.test(d.symbol)
+      ? 'merged string literals (unattributed)' : partOf(d.object, d.symbol);
     for (let a = d.address; a < d.address + d.size; a++) {
       const i = a - image.base;
       if (i >= 0 && i < owner.length) owner[i] = part;
