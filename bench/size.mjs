@@ -72,9 +72,12 @@ function nmOfInputs(build, mapText) {
     ? ['c', 'c++-noexcept', 'c++abi-noexcept', 'compiler_rt', 'emmalloc', 'dlmalloc', 'stubs', 'noexit', 'sockets']
       .map((n) => path.join(sysroot[1], `lib${n}.a`)).filter((f) => fs.existsSync(f))
     : [];
+  // Debian's emscripten depends on llvm-14, which may not put llvm-nm on the PATH.
+  const nm = ['llvm-nm', 'llvm-nm-14', '/usr/lib/llvm-14/bin/llvm-nm'].find((c) => !spawnSync(c, ['--version']).error);
+  if (!nm) throw new Error('llvm-nm not found (it comes with llvm-14, which emscripten depends on)');
   const outputs = [];
   for (const input of [...objects, ...libs, ...system]) {
-    const run = spawnSync('llvm-nm', ['-A', '--defined-only', input], { cwd: BUILD, encoding: 'utf8', maxBuffer: 256 << 20 });
+    const run = spawnSync(nm, ['-A', '--defined-only', input], { cwd: BUILD, encoding: 'utf8', maxBuffer: 256 << 20 });
     if (run.status !== 0) throw new Error(`llvm-nm ${input} failed: ${run.stderr}`);
     outputs.push(run.stdout);
   }
