@@ -3,6 +3,8 @@
 //
 //   node bench/size.mjs            relink both Wasm builds with names kept, then report
 //   node bench/size.mjs --no-build report on the last names build (build-size/)
+//   node bench/size.mjs --variants also relink with other link settings (dlmalloc, a -Oz
+//                                  Binaryen link, no closure, ...) and print their sizes
 //
 // The attribution build is the release link (build-wasm/, from scripts/build-wasm.sh) again
 // with --profiling-funcs (a name section), wasm-ld's link map and binaryen's inlining of
@@ -31,15 +33,16 @@ const BUILDS = [
 const gzip = (bytes) => zlib.gzipSync(bytes, { level: 9 }).length;
 
 function parseArgs(argv) {
-  const opts = { build: true, json: false, top: 12, parts: 40 };
+  const opts = { build: true, json: false, top: 12, parts: 40, variants: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     if (a === '--no-build') opts.build = false;
     else if (a === '--json') opts.json = true;
+    else if (a === '--variants') opts.variants = true;
     else if (a === '--top') opts.top = Number(argv[++i]);
     else if (a === '--parts') opts.parts = Number(argv[++i]);
     else {
-      console.error(`size: unknown argument ${a}\nusage: node bench/size.mjs [--no-build] [--json] [--top N] [--parts N]`);
+      console.error(`size: unknown argument ${a}\nusage: node bench/size.mjs [--no-build] [--variants] [--json] [--top N] [--parts N]`);
       process.exit(2);
     }
   }
@@ -82,6 +85,43 @@ function nmOfInputs(build, mapText) {
     outputs.push(run.stdout);
   }
   return outputs;
+}
+
+// Link settings whose cost the report shows by relinking the same objects (what each
+// choice in CMakeLists.txt saves or would cost). Speed is bench/run.mjs's job.
+const VARIANTS = [
+  { name: 'dlmalloc instead of emmalloc', edit: (c) => c.replace('-sMALLOC=emmalloc', '-sMALLOC=dlmalloc') },
+  { name: 'Binaryen link -Oz (decides ~40% slower)', edit: (c) => c.replace(/ -O3(?= )/g, ' -Oz') },
+  { name: 'Binaryen link -O2', edit: (c) => c.replace(/ -O3(?= )/g, ' -O2') },
+  { name: 'no --closure (JS not minified)', edit: (c) => c.replace(/ --closure 1/g, '') },
+  { name: 'FILESYSTEM=1 (the default)', edit: (c) => c.replace('-sFILESYSTEM=0', '') },
+];
+
+function linkVariants() {
+  const rows = [];
+  const measure = (dir, name) => Object.fromEntries(['wasm', 'mjs'].map((ext) => {
+    const file = path.join(dir, `${name}.${ext}`);
+    return [ext, fs.existsSync(file) ? gzip(fs.readFileSync(file)) : NaN];
+  }));
+  for (const variant of [{ name: 'as shipped', edit: (c) => c }, ...VARIANTS]) {
+    const dir = path.join(OUT, 'variants', variant.name.replace(/[^a-z0-9]+/gi, '-'));
+    fs.mkdirSync(dir, { recursive: true });
+    const row = { variant: variant.name };
+    for (const build of BUILDS) {
+      const linkTxt = path.join(BUILD, 'CMakeFiles', `${build.target}.dir`, 'link.txt');
+      const command = variant.edit(fs.readFileSync(linkTxt, 'utf8').trim()).replace(/ -o \S+/, ` -o ${path.join(dir, build.name)}.mjs`);
+      const run = spawnSync('sh', ['-c', command], { cwd: BUILD, env: { ...process.env, NODE_PATH: '/usr/share/nodejs' }, encoding: 'utf8' });
+      if (run.status !== 0) throw new Error(`variant ${variant.name} of ${build.target} failed:\n${run.stderr}`);
+      row[build.name] = measure(dir, build.name);
+    }
+    rows.push(row);
+  }
+  const base = rows[0];
+  const delta = (v, b) => (v === b ? '' : ` (${v > b ? '+' : ''}${n(v - b)})`);
+  console.log(`\nLink variants (gzip -9 bytes; the same objects relinked; deltas against "as shipped"):`);
+  console.log(table(['variant', ...BUILDS.flatMap((b) => [`${b.name}.wasm`, `${b.name}.mjs`])], rows.map((r) => [
+    r.variant, ...BUILDS.flatMap((b) => ['wasm', 'mjs'].map((ext) => `${n(r[b.name][ext])}${delta(r[b.name][ext], base[b.name][ext])}`)),
+  ])));
 }
 
 function analyse(build) {
@@ -163,10 +203,22 @@ function main() {
     console.error('size: no names build in build-size/; run without --no-build (needs scripts/build-wasm.sh first)');
     process.exit(1);
   }
+  // A summary for bench/run.mjs, which prints the largest parts next to its size lines.
+  fs.writeFileSync(path.join(OUT, 'size-report.json'), JSON.stringify(report.map((b) => ({
+    build: b.name, lto: b.lto, shipped: b.shipped, wholeGzip: b.wholeGzip,
+    parts: b.parts.map(({ part, code, data, gzipMarginal }) => ({ part, code, data, gzipMarginal })),
+  }))));
   if (opts.json) {
     console.log(JSON.stringify(report.map((b) => ({ ...b, parts: b.parts.map(({ functions, ...p }) => ({ ...p, functions: functions.slice(0, opts.top) })) })), null, 2));
   } else {
     print(report, opts);
+  }
+  if (opts.variants && !opts.json) {
+    if (!process.env.EM_CLOSURE_COMPILER) {
+      const closure = path.join(ROOT, 'node_modules', '.bin', 'google-closure-compiler');
+      if (fs.existsSync(closure)) process.env.EM_CLOSURE_COMPILER = closure;
+    }
+    linkVariants();
   }
 }
 
