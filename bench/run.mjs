@@ -200,7 +200,7 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
       (engine, i) => engine.decidePage(visitorJson[i])),
   ];
 
-  // The raw Embind object, without the JS wrapper: string in, string out, nothing parsed.
+  // The raw module object, without the JS wrapper: string in, string out, nothing parsed.
   // Shows what the boundary itself costs versus the wrapper's JSON work.
   const { default: createAttuneModule } = await import(pathToFileURL(path.join(ROOT, 'web', 'dist', 'attune.mjs')).href);
   const wasmModule = await WebAssembly.compile(wasmBinary);
@@ -215,7 +215,7 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
   if (typeof native.Engine === 'function') {
     engines.push({
       name: 'attune-wasm raw',
-      note: 'Embind decidePageJson(visitor JSON) → JSON string, not parsed',
+      note: 'module Engine.decidePageJson(visitor JSON) → JSON string, not parsed',
       prepare() {
         const engine = new native.Engine(configJson);
         if (!engine.ok()) throw new Error(`raw Engine rejected the config: ${engine.errorsJson().slice(0, 500)}`);

@@ -12,14 +12,13 @@
 // LTO's cross-file inlining stays.
 
 // Parses `wasm-ld --print-map` output: code symbols { object, mangled, name } and data
-// symbols { address, size, object, symbol }. `definedIn` (mangled name → object) replaces
-// the LTO placeholder object when given.
-export function parseLinkMap(text, definedIn = new Map()) {
+// symbols { address, size, object, symbol }. `owners` (from symbolOwners) replaces the LTO
+// placeholder object "lto.tmp" with the object that defined the symbol.
+export function parseLinkMap(text, owners = null) {
   const code = [];
   const data = [];
   let section = '';
   let current = null;
-  const resolve = (object, symbol) => (object === 'lto.tmp' && definedIn.get(symbol)) || object;
   for (const line of text.split('\n')) {
     const m = /^\s*(\S+)\s+([0-9a-f]+)\s+([0-9a-f]+) (.*)$/.exec(line);
     if (!m) continue;
@@ -37,14 +36,26 @@ export function parseLinkMap(text, definedIn = new Map()) {
       const object = at > 0 ? entry.slice(0, at) : entry;
       const symbol = at > 0 ? entry.slice(at + 2, -1) : '';
       current = null;
-      if (section === 'CODE') code.push((current = { object: resolve(object, symbol), mangled: symbol, name: symbol }));
+      if (section === 'CODE') code.push((current = { object, mangled: symbol, name: symbol }));
       if (section === 'DATA' && m[1] !== '-') {
         const mangled = symbol.replace(/^\.(rodata|data|bss|tdata)\./, '');
-        data.push({ address: parseInt(m[1], 16), size: parseInt(m[3], 16), object: resolve(object, mangled), symbol });
+        data.push({ address: parseInt(m[1], 16), size: parseInt(m[3], 16), object, symbol: mangled });
       }
       continue;
     }
     if (section === 'CODE' && current) current.name = entry;  // the demangled name
+  }
+  if (owners) {
+    // Objects the link pulled in: those defining (strongly) a function of the output. A
+    // template instantiated in several files is counted for the first of those.
+    const linked = new Set(code.map((c) => owners.strong.get(c.mangled)).filter(Boolean));
+    const resolve = (entry, symbol) => {
+      if (entry.object !== 'lto.tmp') return;
+      const weak = owners.weak.get(symbol) || [];
+      entry.object = owners.strong.get(symbol) || weak.find((o) => linked.has(o)) || weak[0] || 'lto.tmp';
+    };
+    for (const c of code) resolve(c, c.mangled);
+    for (const d of data) resolve(d, d.symbol);
   }
   const functions = new Map();
   for (const c of code) {
@@ -55,11 +66,11 @@ export function parseLinkMap(text, definedIn = new Map()) {
 }
 
 // Where each symbol is defined, from `llvm-nm -A --defined-only` output of the link's inputs
-// (objects, our archives, the system libraries). Strong definitions win over weak ones (a
-// template instantiated in several files counts for the first that defines it).
+// (objects, our archives, the system libraries): { strong: symbol → object, weak: symbol →
+// [objects] } (weak: templates and inline functions, defined in every file that uses them).
 export function symbolOwners(nmOutputs) {
-  const owners = new Map();
-  const strong = new Set();
+  const strong = new Map();
+  const weak = new Map();
   for (const text of nmOutputs) {
     for (const line of text.split('\n')) {
       const m = /^(.*?): (?:[0-9a-f]+|-+) ([A-Za-z]) (.+)$/.exec(line);
@@ -67,14 +78,15 @@ export function symbolOwners(nmOutputs) {
       const [, where, kind, symbol] = m;
       // "lib.a:member.o" → "lib.a(member.o)", the link map's spelling.
       const object = where.replace(/^(.*\.a):([^:]+)$/, '$1($2)');
-      const isStrong = !/[WwVv]/.test(kind);
-      if (!owners.has(symbol) || (isStrong && !strong.has(symbol))) {
-        owners.set(symbol, object);
-        if (isStrong) strong.add(symbol);
+      if (/[WwVv]/.test(kind)) {
+        if (!weak.has(symbol)) weak.set(symbol, []);
+        weak.get(symbol).push(object);
+      } else if (!strong.has(symbol)) {
+        strong.set(symbol, object);
       }
     }
   }
-  return owners;
+  return { strong, weak };
 }
 
 // The part a function belongs to: by its object file, refined by its name (template
