@@ -200,7 +200,7 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
       (engine, i) => engine.decidePage(visitorJson[i])),
   ];
 
-  // The raw Embind object, without the JS wrapper: string in, string out, nothing parsed.
+  // The raw module object, without the JS wrapper: string in, string out, nothing parsed.
   // Shows what the boundary itself costs versus the wrapper's JSON work.
   const { default: createAttuneModule } = await import(pathToFileURL(path.join(ROOT, 'web', 'dist', 'attune.mjs')).href);
   const wasmModule = await WebAssembly.compile(wasmBinary);
@@ -215,7 +215,7 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
   if (typeof native.Engine === 'function') {
     engines.push({
       name: 'attune-wasm raw',
-      note: 'Embind decidePageJson(visitor JSON) → JSON string, not parsed',
+      note: 'module Engine.decidePageJson(visitor JSON) → JSON string, not parsed',
       prepare() {
         const engine = new native.Engine(configJson);
         if (!engine.ok()) throw new Error(`raw Engine rejected the config: ${engine.errorsJson().slice(0, 500)}`);
@@ -378,7 +378,15 @@ function measureSizes() {
   if (fs.existsSync(lib)) for (const f of fs.readdirSync(lib)) if (f.endsWith('.mjs')) wrapper.push(path.join(lib, f));
   const present = wrapper.filter((f) => fs.existsSync(f));
   const wrapperGzip = present.length ? zlib.gzipSync(Buffer.concat(present.map((f) => fs.readFileSync(f))), { level: 9 }).length : 0;
-  return { builds, wrapperGzip };
+  // The per-part breakdown of `node bench/size.mjs`, when it was made from these builds.
+  let breakdown = null;
+  const reportFile = path.join(ROOT, 'build-size', 'size-report.json');
+  if (fs.existsSync(reportFile)) {
+    const report = JSON.parse(fs.readFileSync(reportFile, 'utf8'));
+    const fresh = report.every((r) => builds.some((b) => b.build === r.build && r.shipped.wasm && b.wasm.raw === r.shipped.wasm.raw));
+    if (fresh) breakdown = report;
+  }
+  return { builds, wrapperGzip, breakdown };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -454,6 +462,11 @@ function printReport(report) {
       `total ${kb(b.totalGzip)} ${mark(b.totalGzip <= TARGETS.gzipKB * 1024)}`);
   }
   if (sizes.wrapperGzip) console.log(`  JS wrapper (web/attune.mjs + web/lib/*.mjs): ${kb(sizes.wrapperGzip)} (not in the total)`);
+  for (const b of sizes.breakdown || []) {
+    console.log(`  ${b.build}.wasm largest parts (gzip saved if removed): ` +
+      b.parts.slice(0, 8).map((p) => `${p.part} ${kb(p.gzipMarginal)}`).join(', '));
+  }
+  if (!sizes.breakdown) console.log('  per-part breakdown: node bench/size.mjs (bench/README.md, "Size")');
 
   console.log(`\nCross-check against ${check.reference}: ${check.engines.length} engines, ` +
     `${check.disagreements} disagreements${check.disagreements ? '' : ' ✓'}`);

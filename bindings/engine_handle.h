@@ -1,13 +1,13 @@
 // The JS-facing engine object shared by the full and lean builds: the compiled Engine, its
 // Decider, and the buffers that carry JSON across the boundary. Glue only; decisions are
-// the core's.
+// the core's. exports.cpp exposes these methods as C functions; bindings/facade.js turns
+// them back into the Module.Engine / Module.Visitor classes.
 #pragma once
-
-#include <emscripten/bind.h>
 
 #include <algorithm>
 #include <memory>
 #include <string>
+#include <string_view>
 
 #include "decider.h"
 #include "problem.h"
@@ -18,18 +18,17 @@
 // One visitor's durable state (id, consent record, profile) on the JS side.
 class VisitorHandle {
  public:
-  std::string id() const { return state.visitorId; }
-  void setId(const std::string& id) { state.visitorId = id.substr(0, 256); }
+  const std::string& id() const { return state.visitorId; }
+  void setId(std::string_view id) { state.visitorId = id.substr(0, 256); }
 
-  // The state blob as a view; JS copies it before the next call.
-  emscripten::val stateView() {
+  // The state blob, for JS to view and copy before the next call.
+  const std::string& stateView() {
     bytes_.clear();
     attune::encodeState(state, bytes_);
-    return emscripten::val(emscripten::typed_memory_view(
-        bytes_.size(), reinterpret_cast<const uint8_t*>(bytes_.data())));
+    return bytes_;
   }
-  // Embind hands a Uint8Array over as the bytes of a std::string.
-  std::string loadState(const std::string& bytes) {
+  // The facade hands a Uint8Array over as bytes.
+  std::string loadState(std::string_view bytes) {
     return report(attune::decodeState(bytes, state));
   }
   std::string cookieText(uint32_t maxBytes) {
@@ -37,7 +36,7 @@ class VisitorHandle {
     attune::encodeCookie(state, maxBytes, out);
     return out;
   }
-  std::string loadCookie(const std::string& text) {
+  std::string loadCookie(std::string_view text) {
     return report(attune::decodeCookie(text, state));
   }
   // Profile and id go; the consent record stays (proof of consent).
@@ -76,26 +75,26 @@ class EngineHandle {
     return out;
   }
 
-  std::string decideJson(const std::string& placement, const std::string& visitorJson,
-                         bool reasons) {
+  const std::string& decideJson(std::string_view placement, std::string_view visitorJson,
+                                bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     decider_->decideJson(placement, visitorJson, reasons, out_);
     return out_;
   }
 
-  std::string decidePageJson(const std::string& visitorJson, bool reasons) {
+  const std::string& decidePageJson(std::string_view visitorJson, bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     decider_->decidePageJson(visitorJson, reasons, out_);
     return out_;
   }
 
-  // Crossing through Wasm memory instead of Embind strings: JS encodes the visitor JSON
-  // straight into inputView(n), calls decidePageFromInput(n) and decodes outputView().
-  emscripten::val inputView(uint32_t size) {
+  // The hot route: JS encodes the visitor JSON straight into inputView(n), calls
+  // decidePageFromInput(n) and decodes outputView(), with no string copies on either side.
+  std::string& inputView(uint32_t size) {
     input_.resize(size);
-    return view(input_);
+    return input_;
   }
   uint32_t decidePageFromInput(uint32_t length, bool reasons) {
     out_.clear();
@@ -107,27 +106,27 @@ class EngineHandle {
     }
     return static_cast<uint32_t>(out_.size());
   }
-  emscripten::val outputView() { return view(out_); }
+  const std::string& outputView() const { return out_; }
 
   // The visitor kept inside the engine: set once, then decide placements one by one
   // (measured in the benchmark as an alternative to one page call).
-  std::string setVisitorJson(const std::string& visitorJson) {
+  std::string setVisitorJson(std::string_view visitorJson) {
     std::string error;
     if (!decider_) return kNoEngine;
     return decider_->setVisitor(visitorJson, error) ? std::string() : error;
   }
-  std::string decideCurrentJson(const std::string& placement, bool reasons) {
+  const std::string& decideCurrentJson(std::string_view placement, bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     uint32_t index = engine_->findPlacement(placement);
-    if (index == attune::kNone) return "{\"error\":\"unknown placement\"}";
+    if (index == attune::kNone) return out_ = "{\"error\":\"unknown placement\"}";
     decider_->writeDecision(index, reasons, out_);
     return out_;
   }
 
   // With a stored visitor: its profile feeds the context, its id the bucketing.
-  std::string trackJson(VisitorHandle& visitor, const std::string& type,
-                        const std::string& propsJson, double nowMs) {
+  std::string trackJson(VisitorHandle& visitor, std::string_view type, std::string_view propsJson,
+                        double nowMs) {
     if (!engine_) return "the config did not compile or load";
     std::string error;
     attune::ConsentGate consent =
@@ -139,8 +138,8 @@ class EngineHandle {
   }
   // The same, for a tab re-applying its own accepted events onto another tab's newer state:
   // its report tokens count even where that state's replay window has moved past them.
-  std::string replayTrackJson(VisitorHandle& visitor, const std::string& type,
-                              const std::string& propsJson, double nowMs) {
+  std::string replayTrackJson(VisitorHandle& visitor, std::string_view type,
+                              std::string_view propsJson, double nowMs) {
     attune::ReportSettings settings = report_;
     settings.stale = attune::StaleTokens::Count;
     std::swap(settings, report_);
@@ -150,7 +149,7 @@ class EngineHandle {
   }
   // Tokens: the host's secret (an edge's environment variable; the built-in key when never
   // set) and 32 random bits for the nonce counter.
-  void setTokenSecret(const std::string& secret) {
+  void setTokenSecret(std::string_view secret) {
     report_.secret = attune::deriveTokenSecret(secret);
     if (decider_) decider_->setTokenSecret(report_.secret);
   }
@@ -158,8 +157,8 @@ class EngineHandle {
     if (decider_) decider_->seedTokenEntropy(seed);
   }
   // A consent change from `source` ("banner", "tcf", "api"); withdrawal erases the profile.
-  std::string setConsentJson(VisitorHandle& visitor, const std::string& inputsJson,
-                             const std::string& source, double nowMs) {
+  std::string setConsentJson(VisitorHandle& visitor, std::string_view inputsJson,
+                             std::string_view source, double nowMs) {
     std::string out;
     if (!engine_) return kNoEngine;
     attune::setConsentJson(visitor.state, *engine_, inputsJson, source, nowMs, visitor.scratch,
@@ -198,20 +197,20 @@ class EngineHandle {
     attune::writePurposesJson(attune::purposeBits(gate), out);
     return out;
   }
-  std::string decidePageForJson(VisitorHandle& visitor, const std::string& contextJson,
-                                bool reasons) {
+  const std::string& decidePageForJson(VisitorHandle& visitor, std::string_view contextJson,
+                                       bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     decider_->attach(&visitor.state);
     decider_->decidePageJson(contextJson, reasons, out_);
     decider_->attach(nullptr);
     return out_;
   }
   // Edge rendering: decides the page and counts what it shows as impressions at once.
-  std::string decidePageCountingForJson(VisitorHandle& visitor, const std::string& contextJson,
-                                        bool reasons) {
+  const std::string& decidePageCountingForJson(VisitorHandle& visitor, std::string_view contextJson,
+                                               bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     decider_->attach(&visitor.state);
     decider_->decidePageJson(contextJson, reasons, out_);
     decider_->attach(nullptr);
@@ -222,18 +221,18 @@ class EngineHandle {
   // ids): one visitor input, so they count against each other's caps as one page, and what
   // they show is counted as impressions at once. {"decisions": [...]} in the given order;
   // an unknown id is {"placement": id, "error": "unknown placement"}.
-  std::string decidePlacementsCountingForJson(VisitorHandle& visitor,
-                                              const std::string& placementsJson,
-                                              const std::string& contextJson, bool reasons) {
+  const std::string& decidePlacementsCountingForJson(VisitorHandle& visitor,
+                                                     std::string_view placementsJson,
+                                                     std::string_view contextJson, bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     attune::ParseError err;
     attune::ParseLimits limits;
     limits.maxBytes = 64 * 1024;
     limits.maxDepth = 2;
     if (!placements_.parse(placementsJson, err, limits) ||
         placements_.type(0) != attune::Type::Array) {
-      return "{\"error\":\"placements: must be a JSON array of placement ids\"}";
+      return out_ = "{\"error\":\"placements: must be a JSON array of placement ids\"}";
     }
     std::string error;
     decider_->attach(&visitor.state);
@@ -249,18 +248,18 @@ class EngineHandle {
     attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
     return out_;
   }
-  std::string decideForJson(VisitorHandle& visitor, const std::string& placement,
-                            const std::string& contextJson, bool reasons) {
+  const std::string& decideForJson(VisitorHandle& visitor, std::string_view placement,
+                                   std::string_view contextJson, bool reasons) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     decider_->attach(&visitor.state);
     decider_->decideJson(placement, contextJson, reasons, out_);
     decider_->attach(nullptr);
     return out_;
   }
-  std::string profileJson(VisitorHandle& visitor, double nowMs) {
+  const std::string& profileJson(VisitorHandle& visitor, double nowMs) {
     out_.clear();
-    if (!decider_) return kNoEngine;
+    if (!decider_) return noEngine();
     std::string context = "{\"now\":";
     attune::writeJsonNumber(nowMs, context);
     context += '}';
@@ -277,12 +276,12 @@ class EngineHandle {
     return out_;
   }
 
-  // The compiled binary form (for the lean build) as a view; JS copies it before the next
+  // The compiled binary form (for the lean build), for JS to view and copy before the next
   // call.
-  emscripten::val compiledView() {
+  const std::string& compiledView() {
     binary_.clear();
     if (engine_) attune::saveEngine(*engine_, binary_);
-    return view(binary_);
+    return binary_;
   }
 
  private:
@@ -290,10 +289,7 @@ class EngineHandle {
   static constexpr size_t kCookieTokens =
       64;  // used tokens a cookie keeps (the floor covers the rest)
 
-  static emscripten::val view(const std::string& bytes) {
-    return emscripten::val(emscripten::typed_memory_view(
-        bytes.size(), reinterpret_cast<const uint8_t*>(bytes.data())));
-  }
+  const std::string& noEngine() { return out_ = kNoEngine; }
 
   attune::Problems problems_;
   std::unique_ptr<attune::Engine> engine_;
@@ -304,40 +300,3 @@ class EngineHandle {
   std::string input_;
   std::string binary_;
 };
-
-// Registers the classes and methods both builds share.
-template <class Class>
-void registerEngineMethods(Class& engine) {
-  emscripten::class_<VisitorHandle>("Visitor")
-      .constructor<>()
-      .function("id", &VisitorHandle::id)
-      .function("setId", &VisitorHandle::setId)
-      .function("stateView", &VisitorHandle::stateView)
-      .function("loadState", &VisitorHandle::loadState)
-      .function("cookieText", &VisitorHandle::cookieText)
-      .function("loadCookie", &VisitorHandle::loadCookie)
-      .function("forget", &VisitorHandle::forget)
-      .function("consentRecordJson", &VisitorHandle::consentRecordJson);
-  engine.function("trackJson", &EngineHandle::trackJson)
-      .function("replayTrackJson", &EngineHandle::replayTrackJson)
-      .function("setTokenSecret", &EngineHandle::setTokenSecret)
-      .function("seedTokenEntropy", &EngineHandle::seedTokenEntropy)
-      .function("decidePageCountingForJson", &EngineHandle::decidePageCountingForJson)
-      .function("decidePlacementsCountingForJson", &EngineHandle::decidePlacementsCountingForJson)
-      .function("decidePageForJson", &EngineHandle::decidePageForJson)
-      .function("decideForJson", &EngineHandle::decideForJson)
-      .function("profileJson", &EngineHandle::profileJson)
-      .function("setConsentJson", &EngineHandle::setConsentJson)
-      .function("purposesJson", &EngineHandle::purposesJson)
-      .function("cookieForJson", &EngineHandle::cookieForJson);
-  engine.function("ok", &EngineHandle::ok)
-      .function("errorsJson", &EngineHandle::errorsJson)
-      .function("decideJson", &EngineHandle::decideJson)
-      .function("decidePageJson", &EngineHandle::decidePageJson)
-      .function("inputView", &EngineHandle::inputView)
-      .function("decidePageFromInput", &EngineHandle::decidePageFromInput)
-      .function("outputView", &EngineHandle::outputView)
-      .function("setVisitorJson", &EngineHandle::setVisitorJson)
-      .function("decideCurrentJson", &EngineHandle::decideCurrentJson)
-      .function("compiledView", &EngineHandle::compiledView);
-}

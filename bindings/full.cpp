@@ -1,50 +1,25 @@
-// Embind glue for the full build: JSON strings in, JSON strings out. No logic lives here;
-// every function forwards to the core so all hosts run the same code.
-#include <emscripten/bind.h>
-
+// The full build's own exports: an Engine compiled from JSON, KPIs, and the tool functions.
+// JSON strings in, JSON strings out (bindings/facade_full.js wraps them). No logic lives
+// here; every function forwards to the core so all hosts run the same code.
 #include <string>
 
 #include "config_compiler.h"
 #include "engine_handle.h"
-#include "hash.h"
+#include "exports.h"
 #include "kpi.h"
 #include "tcf.h"
 #include "tools.h"
 
+using attune_exports::result;
+using attune_exports::text;
+
 namespace {
 
-EngineHandle* compileHandle(const std::string& configJson) {
-  attune::CompileResult result = attune::compileConfig(configJson);
-  return new EngineHandle(std::move(result.engine), std::move(result.problems));
-}
-
-// Embind marshals std::string, not std::string_view.
-std::string evalCondition(const std::string& condition, const std::string& attributes) {
-  return attune::evalConditionJson(condition, attributes);
-}
-std::string negotiateLocale(const std::string& request) {
-  return attune::negotiateLocaleJson(request);
-}
-std::string renderTemplate(const std::string& request) {
-  return attune::renderTemplateJson(request);
-}
-std::string simulate(const std::string& request) {
-  return attune::simulateJson(request);
-}
-// The decoded TC string and the purposes it maps to (default mapping), or {"error"}.
-std::string tcfJson(const std::string& tcString, double vendorId) {
-  std::string out;
-  attune::describeTcString(tcString, vendorId, attune::TcfMapping(), out);
-  return out;
-}
-double hashBucket(const std::string& seed, const std::string& id) {
-  return attune::hashBucket(seed, id);
-}
 // KPIs over a stream of event batches (the demo's traffic simulation in a Web Worker).
 class KpiHandle {
  public:
   // "" when every event was added, else the first problem.
-  std::string addJson(const std::string& eventsJson) {
+  std::string addJson(std::string_view eventsJson) {
     std::string error;
     return attune::addKpiEventsJson(acc_, eventsJson, scratch_, error) ? std::string() : error;
   }
@@ -61,25 +36,46 @@ class KpiHandle {
   attune::Doc scratch_;
 };
 
-std::string version() {
-  return "0.1.0";
-}
-
 }  // namespace
 
-EMSCRIPTEN_BINDINGS(attune) {
-  auto engine = emscripten::class_<EngineHandle>("Engine").constructor(
-      &compileHandle, emscripten::allow_raw_pointers());
-  registerEngineMethods(engine);
-  emscripten::class_<KpiHandle>("Kpi")
-      .constructor<>()
-      .function("addJson", &KpiHandle::addJson)
-      .function("reportJson", &KpiHandle::reportJson);
-  emscripten::function("evalConditionJson", &evalCondition);
-  emscripten::function("negotiateLocaleJson", &negotiateLocale);
-  emscripten::function("renderTemplateJson", &renderTemplate);
-  emscripten::function("simulateJson", &simulate);
-  emscripten::function("tcfJson", &tcfJson);
-  emscripten::function("hashBucket", &hashBucket);
-  emscripten::function("version", &version);
+ATTUNE_EXPORT EngineHandle* attune_engine_new(const char* config, uint32_t size) {
+  attune::CompileResult compiled = attune::compileConfig(text(config, size));
+  return new EngineHandle(std::move(compiled.engine), std::move(compiled.problems));
+}
+
+ATTUNE_EXPORT KpiHandle* attune_kpi_new() {
+  return new KpiHandle();
+}
+ATTUNE_EXPORT void attune_kpi_delete(KpiHandle* k) {
+  delete k;
+}
+ATTUNE_EXPORT const char* attune_kpi_add(KpiHandle* k, const char* events, uint32_t size) {
+  return result(k->addJson(text(events, size)));
+}
+ATTUNE_EXPORT const char* attune_kpi_report(KpiHandle* k) {
+  return result(k->reportJson());
+}
+
+ATTUNE_EXPORT const char* attune_eval_condition(const char* condition, uint32_t conditionSize,
+                                                const char* attributes, uint32_t attributesSize) {
+  return result(
+      attune::evalConditionJson(text(condition, conditionSize), text(attributes, attributesSize)));
+}
+ATTUNE_EXPORT const char* attune_negotiate_locale(const char* request, uint32_t size) {
+  return result(attune::negotiateLocaleJson(text(request, size)));
+}
+ATTUNE_EXPORT const char* attune_render_template(const char* request, uint32_t size) {
+  return result(attune::renderTemplateJson(text(request, size)));
+}
+ATTUNE_EXPORT const char* attune_simulate(const char* request, uint32_t size) {
+  return result(attune::simulateJson(text(request, size)));
+}
+// The decoded TC string and the purposes it maps to (default mapping), or {"error"}.
+ATTUNE_EXPORT const char* attune_tcf(const char* tcString, uint32_t size, double vendorId) {
+  std::string out;
+  attune::describeTcString(text(tcString, size), vendorId, attune::TcfMapping(), out);
+  return result(std::move(out));
+}
+ATTUNE_EXPORT const char* attune_version() {
+  return result(std::string("0.1.0"));
 }

@@ -1,9 +1,10 @@
 #include "doc.h"
 
 #include <cmath>
-#include <cstdio>
-#include <cstdlib>
 #include <cstring>
+
+#include "number_format.h"
+#include "number_parse.h"
 
 namespace attune {
 
@@ -95,9 +96,8 @@ class JsonParser {
   static std::string printable(char c) {
     unsigned char u = static_cast<unsigned char>(c);
     if (u >= 0x20 && u < 0x7F) return std::string(1, c);
-    char buf[8];
-    std::snprintf(buf, sizeof buf, "\\x%02X", u);
-    return buf;
+    const char* hex = "0123456789ABCDEF";
+    return {'\\', 'x', hex[u >> 4], hex[u & 15]};
   }
 
   bool literal(const char* word, NodeId& out, Type type, bool b) {
@@ -134,13 +134,9 @@ class JsonParser {
     }
     double v;
     if (!fastNumber(s_.substr(start, pos_ - start), v)) {
-      // strtod needs a terminated buffer; numbers longer than this are not meaningful doubles.
-      char buf[64];
-      size_t len = pos_ - start;
-      if (len >= sizeof buf) return fail("number literal longer than 63 characters");
-      std::memcpy(buf, s_.data() + start, len);
-      buf[len] = 0;
-      v = std::strtod(buf, nullptr);
+      // Numbers longer than this are not meaningful doubles.
+      if (pos_ - start >= 64) return fail("number literal longer than 63 characters");
+      parseJsonNumber(s_.substr(start, pos_ - start), v);
     }
     if (!std::isfinite(v)) return fail("number out of range");
     out = doc_.addNumber(v);
@@ -149,8 +145,8 @@ class JsonParser {
 
   // Clinger's fast path: with at most 15 significant digits and a decimal exponent within
   // ±22, mantissa and power of ten are exact doubles, so one multiplication or division
-  // rounds correctly. It covers nearly every number a visitor carries, and avoids strtod,
-  // whose long-double arithmetic is emulated in software in Wasm.
+  // rounds correctly. It covers nearly every number a visitor carries, and skips
+  // parseJsonNumber's digit buffer.
   static bool fastNumber(std::string_view text, double& out) {
     static const double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
@@ -173,7 +169,7 @@ class JsonParser {
         if (digits > 15) return false;
       }
     }
-    if (i < text.size()) return false;  // an exponent part: leave it to strtod
+    if (i < text.size()) return false;  // an exponent part: leave it to parseJsonNumber
     if (exponent < -22) return false;
     double v = static_cast<double>(mantissa);
     v = exponent < 0 ? v / kPow10[-exponent] : v;
@@ -672,22 +668,10 @@ size_t formatNumber(double v, char* buf) {
     std::strcpy(buf, "0");
     return 1;
   }
-  char sci[40];
-  for (int precision = 1; precision <= 17; ++precision) {
-    std::snprintf(sci, sizeof sci, "%.*e", precision - 1, v);
-    if (std::strtod(sci, nullptr) == v) break;
-  }
-  // sci is "-d.ddde±xx": split into sign, digits and exponent.
-  const char* p = sci;
-  bool negative = *p == '-';
-  if (negative) ++p;
+  bool negative = v < 0;
   char digits[24];
-  int k = 0;
-  for (; *p && *p != 'e'; ++p) {
-    if (*p != '.') digits[k++] = *p;
-  }
-  while (k > 1 && digits[k - 1] == '0') --k;
-  int n = std::atoi(p + 1) + 1;  // position of the decimal point
+  int n;  // position of the decimal point
+  int k = shortestDigits(negative ? -v : v, digits, n);
   size_t len = 0;
   if (negative) buf[len++] = '-';
   if (k <= n && n <= 21) {
@@ -708,8 +692,9 @@ size_t formatNumber(double v, char* buf) {
       buf[len++] = '.';
       for (int i = 1; i < k; ++i) buf[len++] = digits[i];
     }
-    len += static_cast<size_t>(
-        std::snprintf(buf + len, 8, "e%c%d", n - 1 < 0 ? '-' : '+', std::abs(n - 1)));
+    buf[len++] = 'e';
+    buf[len++] = n - 1 < 0 ? '-' : '+';
+    len += formatUnsigned(static_cast<uint64_t>(n - 1 < 0 ? 1 - n : n - 1), buf + len);
   }
   buf[len] = 0;
   return len;

@@ -115,7 +115,8 @@ class Doc {
 // Appends `s` to `out` as a JSON string literal (quotes included). Invalid UTF-8 bytes are
 // replaced with U+FFFD so the output is always valid JSON.
 void writeJsonString(std::string_view s, std::string& out);
-// Appends a number the way JavaScript's String(n) prints it for integers and common values.
+// Appends a number the way JavaScript's String(n) prints it (shortest round-trip digits,
+// runtime/number_format.h); NaN and infinities as null.
 void writeJsonNumber(double v, std::string& out);
 // The same text into buf (at least kNumberTextCapacity bytes); returns its length.
 constexpr size_t kNumberTextCapacity = 40;

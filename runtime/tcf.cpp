@@ -2,10 +2,10 @@
 
 #include <cmath>
 #include <cstdarg>
-#include <cstdio>
 #include <utility>
 
 #include "doc.h"
+#include "format_text.h"
 
 namespace attune {
 
@@ -69,7 +69,7 @@ __attribute__((format(printf, 2, 3))) bool fail(std::string& error, const char* 
   char buf[200];
   va_list args;
   va_start(args, format);
-  std::vsnprintf(buf, sizeof buf, format, args);
+  formatTextV(buf, sizeof buf, format, args);
   va_end(args);
   error.assign(buf);
   return false;
@@ -165,7 +165,7 @@ bool readPublisherRestrictions(BitReader& r, TcfConsent& c, std::string& error) 
       return fail(error, "publisher restriction %u: restriction type %u is undefined", k, type);
     }
     char entrySection[64];
-    std::snprintf(entrySection, sizeof entrySection, "publisher restriction %u", k);
+    formatText(entrySection, sizeof entrySection, "publisher restriction %u", k);
     bool ok = readRanges(
         r, section, entrySection, 0xFFFF,
         [&](uint32_t start, uint32_t end) {
@@ -294,7 +294,7 @@ bool tcfPurposeGranted(const TcfConsent& c, unsigned purposeId, bool liAllowed, 
 
 void appendUint(uint64_t v, std::string& out) {
   char buf[24];
-  int n = std::snprintf(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
+  int n = formatText(buf, sizeof buf, "%llu", static_cast<unsigned long long>(v));
   out.append(buf, static_cast<size_t>(n));
 }
 
@@ -319,7 +319,7 @@ void appendIsoTime(double ms, std::string& out) {
   int64_t month = mp < 10 ? mp + 3 : mp - 9;
   int64_t year = yoe + era * 400 + (month <= 2 ? 1 : 0);
   char buf[40];
-  int n = std::snprintf(
+  int n = formatText(
       buf, sizeof buf, "\"%04lld-%02lld-%02lldT%02lld:%02lld:%02lld.%03lldZ\"",
       static_cast<long long>(year), static_cast<long long>(month), static_cast<long long>(day),
       static_cast<long long>(msOfDay / 3600000), static_cast<long long>(msOfDay / 60000 % 60),

@@ -1,5 +1,5 @@
 // The JS <-> Wasm boundary: one JSON string in, one JSON string out per call, and nothing
-// thrown across it. Wasm traps, Embind binding errors, unserialisable inputs and
+// thrown across it. Wasm traps, binding errors, unserialisable inputs and
 // malformed outputs all come back as `{ error }` values, because a personalization call
 // must never take a page or an edge worker down with it.
 
@@ -19,9 +19,10 @@ export function toJson(value, what) {
   }
 }
 
-// Embind's UTF-8 encoder pairs a lone surrogate with whatever code unit follows it (a quote,
-// a brace), silently corrupting the text. So every string is made well-formed before it
-// crosses: lone surrogates become U+FFFD, as the engine's JSON parser does for \uD800 escapes.
+// Every string is made well-formed before it crosses: lone surrogates become U+FFFD, as the
+// engine's JSON parser does for \uD800 escapes. (The bindings' TextEncoder does the same
+// since they stopped using Embind, whose encoder paired a lone surrogate with the next code
+// unit and corrupted the text; the boundary keeps the promise explicit.)
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 export function wellFormed(text) {

@@ -1,4 +1,4 @@
-// A compiled config, wrapping one Embind `Engine`. The C++ object lives in Wasm memory
+// A compiled config, wrapping one native `Engine` (bindings/facade.js). The C++ object lives in Wasm memory
 // that JS's garbage collector cannot see, so it is freed explicitly with `free()`.
 // Methods close over their state instead of using `this`, so they work detached too
 // (`const { decide } = engine`).
@@ -63,8 +63,8 @@ export function wrapEngine(handle) {
 }
 
 // The visitor is encoded straight into Wasm memory and the result decoded from it, skipping
-// Embind's string copies: 25% more page decisions per second on the benchmark than
-// decidePageJson (bench/README.md, "attune-wasm memory" vs "json-in").
+// the copies of the string route (decidePageJson): the fastest crossing on the benchmark
+// (bench/README.md, "attune-wasm memory" vs "json-in").
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

@@ -1,0 +1,14 @@
+// The full build's additions to bindings/facade.js (also --post-js): KPIs and the tool
+// functions, with the names and argument order the Embind bindings had.
+
+attuneClass('Kpi', ['kpi_new', ''], [
+  ['addJson', 'kpi_add', 'ss'],
+  ['reportJson', 'kpi_report', 's', 1],
+]);
+
+attuneFunction('evalConditionJson', 'eval_condition', 'sss');
+attuneFunction('negotiateLocaleJson', 'negotiate_locale', 'ss');
+attuneFunction('renderTemplateJson', 'render_template', 'ss');
+attuneFunction('simulateJson', 'simulate', 'ss');
+attuneFunction('tcfJson', 'tcf', 'ssn');
+attuneFunction('version', 'version', 's');
