@@ -1,4 +1,5 @@
-// Contact rules and decision tokens (contact.h).
+// Contact rules and decision tokens (contact.h): finishing the rules, recording, pruning, the
+// byte form, tokens. The check on the decision path is contact_check.cpp.
 //
 // Byte form of a history (encodeContacts), format 1. Integers are LEB128 varints (canonical:
 // no redundant trailing groups), times whole milliseconds since the epoch (0: never):
@@ -26,348 +27,16 @@
 #include <cstring>
 
 #include "byte_writer.h"
+#include "contact_internal.h"
 #include "local_time.h"
 
 namespace attune {
 
 namespace {
 
-constexpr double kMinuteMs = 60000.0;
-constexpr double kHourMs = 3600000.0;
-constexpr double kDayMs = 86400000.0;
-constexpr uint32_t kNoChannel = 0xFFFFFFFFu;
-constexpr uint32_t kNotFound = 0xFFFFFFFFu;
+using namespace contact_detail;
+
 constexpr uint8_t kContactFormat = 1;
-
-// ---- Reasons ------------------------------------------------------------------------------------
-
-// Writes into a fixed buffer, never past it, always NUL-terminated; a cut never splits a
-// UTF-8 sequence.
-class WhyWriter {
- public:
-  WhyWriter(char* buffer, size_t capacity) : buffer_(buffer), capacity_(buffer ? capacity : 0) {
-    if (capacity_) buffer_[0] = 0;
-  }
-  void put(std::string_view s) {
-    if (capacity_ == 0 || full_) return;
-    size_t room = capacity_ - 1 - length_;
-    size_t n = s.size();
-    if (n > room) {
-      n = room;
-      while (n > 0 && (static_cast<unsigned char>(s[n]) & 0xC0) == 0x80) --n;
-      full_ = true;
-    }
-    if (n) std::memcpy(buffer_ + length_, s.data(), n);
-    length_ += n;
-    buffer_[length_] = 0;
-  }
-  void number(uint64_t v, int minDigits = 1) {
-    char digits[24];
-    size_t i = sizeof digits;
-    do {
-      digits[--i] = static_cast<char>('0' + v % 10);
-      v /= 10;
-      --minDigits;
-    } while (v || minDigits > 0);
-    put(std::string_view(digits + i, sizeof digits - i));
-  }
-
- private:
-  char* buffer_;
-  size_t capacity_;
-  size_t length_ = 0;
-  bool full_ = false;
-};
-
-void writeDuration(WhyWriter& w, double ms) {
-  static const struct {
-    double unit;
-    const char* suffix;
-  } kUnits[] = {{kDayMs, "d"}, {kHourMs, "h"}, {kMinuteMs, "m"}, {1000.0, "s"}};
-  for (const auto& u : kUnits) {
-    if (ms >= u.unit && std::fmod(ms, u.unit) == 0) {
-      w.number(static_cast<uint64_t>(ms / u.unit));
-      w.put(u.suffix);
-      return;
-    }
-  }
-  w.number(static_cast<uint64_t>(ms));
-  w.put("ms");
-}
-
-void writeClock(WhyWriter& w, int minuteOfDay) {
-  w.number(static_cast<uint64_t>(minuteOfDay / 60), 2);
-  w.put(":");
-  w.number(static_cast<uint64_t>(minuteOfDay % 60), 2);
-}
-
-// Howard Hinnant's civil_from_days.
-void civilFromDays(int64_t z, int64_t& year, unsigned& month, unsigned& day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
-}
-
-// RFC 3339 in UTC, milliseconds only when there are some. Times here are positive.
-void writeInstant(WhyWriter& w, double epochMs) {
-  double whole = std::floor(epochMs);
-  double days = std::floor(whole / kDayMs);
-  int64_t msOfDay = static_cast<int64_t>(whole - days * kDayMs);
-  int64_t year;
-  unsigned month, day;
-  civilFromDays(static_cast<int64_t>(days), year, month, day);
-  w.number(static_cast<uint64_t>(year < 0 ? 0 : year), 4);
-  w.put("-");
-  w.number(month, 2);
-  w.put("-");
-  w.number(day, 2);
-  w.put("T");
-  w.number(static_cast<uint64_t>(msOfDay / 3600000), 2);
-  w.put(":");
-  w.number(static_cast<uint64_t>(msOfDay / 60000 % 60), 2);
-  w.put(":");
-  w.number(static_cast<uint64_t>(msOfDay / 1000 % 60), 2);
-  if (msOfDay % 1000) {
-    w.put(".");
-    w.number(static_cast<uint64_t>(msOfDay % 1000), 3);
-  }
-  w.put("Z");
-}
-
-const char* scopeName(CapScope scope) {
-  switch (scope) {
-    case CapScope::Global:
-      return "global";
-    case CapScope::Channel:
-      return "channel";
-    case CapScope::Placement:
-      return "placement";
-    case CapScope::Campaign:
-      return "campaign";
-  }
-  return "?";
-}
-
-// ---- Counting -----------------------------------------------------------------------------------
-
-bool windowed(CapPeriod period) {
-  return period != CapPeriod::Lifetime;
-}
-
-// max × multiplier, floored, never below max. Windowed caps cannot count beyond the kept
-// timestamps, so they stop there (finishContactRules sized `keep` for the largest multiplier
-// the config allows: this only bites a caller passing a larger one).
-uint64_t effectiveMax(uint32_t max, double multiplier, bool isWindowed, size_t keep) {
-  uint64_t limit = max;
-  if (multiplier > 1 && std::isfinite(multiplier)) {
-    double scaled = std::floor(static_cast<double>(max) * multiplier);
-    if (scaled >= 4294967295.0) {
-      limit = 4294967295u;
-    } else if (scaled > static_cast<double>(limit)) {
-      limit = static_cast<uint64_t>(scaled);
-    }
-  }
-  if (isWindowed) limit = std::min<uint64_t>(limit, std::max<uint64_t>(max, keep));
-  return limit;
-}
-
-// The window of a cap at `now`: contacts at or after `from` (after, when `strict`).
-struct Window {
-  CapPeriod period = CapPeriod::Day;
-  double from = 0;
-  bool strict = false;
-  bool empty = false;  // a session that has ended: nothing counts
-};
-
-double localDayStart(double nowMs, int utcOffsetMinutes, double& localDays) {
-  double offsetMs = utcOffsetMinutes * kMinuteMs;
-  localDays = std::floor((nowMs + offsetMs) / kDayMs);
-  return localDays * kDayMs - offsetMs;
-}
-
-Window windowOf(const CapRule& cap, const ContactHistory& history, const ContactRules& rules,
-                const ContactCheck& check) {
-  Window w;
-  w.period = cap.period;
-  double localDays = 0;
-  switch (cap.period) {
-    case CapPeriod::Rolling:
-      w.from = check.nowMs - cap.rollingMs;
-      w.strict = true;
-      break;
-    case CapPeriod::Day:
-      w.from = localDayStart(check.nowMs, check.utcOffsetMinutes, localDays);
-      break;
-    case CapPeriod::Week: {
-      double dayStart = localDayStart(check.nowMs, check.utcOffsetMinutes, localDays);
-      // 1970-01-01 was a Thursday: Monday-based weekday 3.
-      double sinceMonday = localDays + 3 - 7 * std::floor((localDays + 3) / 7);
-      w.from = dayStart - sinceMonday * kDayMs;
-      break;
-    }
-    case CapPeriod::Session:
-      w.empty = history.lastContactMs == 0 ||
-                check.nowMs - history.lastContactMs > rules.sessionTimeoutMs;
-      w.from = history.sessionStartMs;
-      break;
-    case CapPeriod::Lifetime:
-      break;
-  }
-  return w;
-}
-
-uint64_t countIn(const CampaignContacts& e, CapCount count, const Window& w) {
-  if (w.period == CapPeriod::Lifetime) {
-    return count == CapCount::Impression ? e.lifetimeImpressions : e.lifetimeClicks;
-  }
-  if (w.empty || e.lastMs < w.from) return 0;
-  const std::vector<double>& times = count == CapCount::Impression ? e.impressions : e.clicks;
-  if (times.empty() || times.front() > w.from) return times.size();  // all inside
-  auto it = w.strict ? std::upper_bound(times.begin(), times.end(), w.from)
-                     : std::lower_bound(times.begin(), times.end(), w.from);
-  return static_cast<uint64_t>(times.end() - it);
-}
-
-const CampaignContacts* findEntry(const ContactHistory& history, uint32_t key) {
-  auto it = std::lower_bound(history.campaigns.begin(), history.campaigns.end(), key,
-                             [](const CampaignContacts& e, uint32_t k) { return e.key < k; });
-  return it != history.campaigns.end() && it->key == key ? &*it : nullptr;
-}
-
-// The config's index of the campaign with this key, or kNotFound (a campaign since removed).
-uint32_t campaignOfKey(const ContactRules& rules, uint32_t key) {
-  if (rules.sortedKeys.size() == rules.byKey.size()) {  // contiguous keys: cache-friendly
-    auto it = std::lower_bound(rules.sortedKeys.begin(), rules.sortedKeys.end(), key);
-    return it != rules.sortedKeys.end() && *it == key ? rules.byKey[it - rules.sortedKeys.begin()]
-                                                      : kNotFound;
-  }
-  auto it = std::lower_bound(
-      rules.byKey.begin(), rules.byKey.end(), key,
-      [&rules](uint32_t index, uint32_t k) { return rules.campaigns[index].key < k; });
-  return it != rules.byKey.end() && rules.campaigns[*it].key == key ? *it : kNotFound;
-}
-
-bool capApplies(const CapRule& cap, const CampaignContactRules& c, uint32_t campaign) {
-  switch (cap.scope) {
-    case CapScope::Global:
-      return true;
-    case CapScope::Channel:
-      return c.channel != kNoChannel && cap.target == c.channel;
-    case CapScope::Placement:
-      return cap.target == c.placement;
-    case CapScope::Campaign:
-      return cap.target == campaign;
-  }
-  return false;
-}
-
-// `resolved`: the campaign index of each history entry (campaignOfKey), or null to look
-// them up here.
-uint64_t scopeCount(const ContactHistory& history, const ContactRules& rules, const CapRule& cap,
-                    const CampaignContacts* own, const Window& w, const uint32_t* resolved) {
-  if (w.empty) return 0;
-  switch (cap.scope) {
-    case CapScope::Campaign:
-      return own ? countIn(*own, cap.count, w) : 0;
-    case CapScope::Global:
-      if (w.period == CapPeriod::Lifetime) {
-        return cap.count == CapCount::Impression ? history.totalImpressions : history.totalClicks;
-      }
-      break;
-    case CapScope::Channel:
-    case CapScope::Placement:
-      break;
-  }
-  uint64_t total = 0;
-  for (size_t i = 0; i < history.campaigns.size(); ++i) {
-    const CampaignContacts& e = history.campaigns[i];
-    if (cap.scope != CapScope::Global) {
-      if (w.period != CapPeriod::Lifetime && e.lastMs < w.from) continue;
-      uint32_t index = resolved ? resolved[i] : campaignOfKey(rules, e.key);
-      if (index == kNotFound) continue;
-      const CampaignContactRules& c = rules.campaigns[index];
-      uint32_t of = cap.scope == CapScope::Channel ? c.channel : c.placement;
-      if (of != cap.target) continue;
-    }
-    total += countIn(e, cap.count, w);
-  }
-  return total;
-}
-
-// Counts every cap of `capIndex`'s family (same scope, window and count; one per target) in
-// one pass over the history, into the memo.
-void countFamily(const ContactHistory& history, const ContactRules& rules, uint32_t capIndex,
-                 const Window& w, const uint32_t* resolved, ContactMemo& memo) {
-  const CapRule& cap = rules.caps[capIndex];
-  const bool channel = cap.scope == CapScope::Channel;
-  const size_t targets = channel ? rules.channelNames.size() : rules.placementNames.size();
-  memo.perTarget.assign(targets, 0);
-  if (!w.empty) {
-    for (size_t i = 0; i < history.campaigns.size(); ++i) {
-      const CampaignContacts& e = history.campaigns[i];
-      if (w.period != CapPeriod::Lifetime && e.lastMs < w.from) continue;
-      if (resolved[i] == kNotFound) continue;
-      const CampaignContactRules& c = rules.campaigns[resolved[i]];
-      uint32_t target = channel ? c.channel : c.placement;
-      if (target < targets) memo.perTarget[target] += countIn(e, cap.count, w);
-    }
-  }
-  const uint32_t family = rules.familyOf[capIndex];
-  for (uint32_t k = rules.familyStart[family]; k < rules.familyStart[family + 1]; ++k) {
-    const uint32_t member = rules.familyCaps[k];
-    memo.generation[member] = memo.current;
-    memo.count[member] =
-        rules.caps[member].target < targets ? memo.perTarget[rules.caps[member].target] : 0;
-  }
-}
-
-void writeCapReason(WhyWriter& w, const ContactRules& rules, const CapRule& cap, uint64_t count,
-                    uint64_t limit) {
-  w.put("cap:");
-  w.put(scopeName(cap.scope));
-  w.put(" ");
-  if (cap.scope == CapScope::Channel && cap.target < rules.channelNames.size()) {
-    w.put(rules.channelNames[cap.target]);
-    w.put(" ");
-  } else if (cap.scope == CapScope::Placement && cap.target < rules.placementNames.size()) {
-    w.put(rules.placementNames[cap.target]);
-    w.put(" ");
-  }
-  switch (cap.period) {
-    case CapPeriod::Rolling:
-      writeDuration(w, cap.rollingMs);
-      break;
-    case CapPeriod::Day:
-      w.put("day");
-      break;
-    case CapPeriod::Week:
-      w.put("week");
-      break;
-    case CapPeriod::Session:
-      w.put("session");
-      break;
-    case CapPeriod::Lifetime:
-      w.put("lifetime");
-      break;
-  }
-  if (cap.count == CapCount::Click) w.put(" clicks");
-  w.put(" ");
-  w.number(count);
-  w.put("/");
-  w.number(limit);
-}
-
-bool quietNow(const QuietHours& q, int minuteOfDay) {
-  if (!q.active()) return false;
-  if (q.fromMinute < q.toMinute) return minuteOfDay >= q.fromMinute && minuteOfDay < q.toMinute;
-  return minuteOfDay >= q.fromMinute || minuteOfDay < q.toMinute;
-}
 
 // ---- Recording ----------------------------------------------------------------------------------
 
@@ -805,9 +474,24 @@ bool finishContactRules(ContactRules& rules, double largestMultiplier, std::stri
   }
   rules.capsOf.clear();
   rules.capsOfStart.assign(1, 0);
-  for (const std::vector<uint32_t>& list : applying) {
-    rules.capsOf.insert(rules.capsOf.end(), list.begin(), list.end());
+  rules.sharedCapCount.assign(campaigns, 0);
+  rules.ownImpressionCapMin.assign(campaigns, UINT32_MAX);
+  for (uint32_t i = 0; i < campaigns; ++i) {
+    for (uint32_t k : applying[i]) {
+      const CapRule& cap = rules.caps[k];
+      if (cap.scope != CapScope::Campaign) {
+        ++rules.sharedCapCount[i];
+      } else if (cap.count == CapCount::Impression) {
+        rules.ownImpressionCapMin[i] = std::min(rules.ownImpressionCapMin[i], cap.max);
+      }
+    }
+    rules.capsOf.insert(rules.capsOf.end(), applying[i].begin(), applying[i].end());
     rules.capsOfStart.push_back(static_cast<uint32_t>(rules.capsOf.size()));
+  }
+  rules.sharedCaps = 0;
+  while (rules.sharedCaps < rules.caps.size() &&
+         rules.caps[rules.sharedCaps].scope != CapScope::Campaign) {
+    ++rules.sharedCaps;
   }
   rules.familyOf.assign(rules.caps.size(), kNoFamily);
   std::vector<std::vector<uint32_t>> families;
@@ -833,123 +517,18 @@ bool finishContactRules(ContactRules& rules, double largestMultiplier, std::stri
     rules.familyCaps.insert(rules.familyCaps.end(), f.begin(), f.end());
     rules.familyStart.push_back(static_cast<uint32_t>(rules.familyCaps.size()));
   }
-  rules.sortedKeys.clear();
-  for (uint32_t i : rules.byKey) rules.sortedKeys.push_back(rules.campaigns[i].key);
+  // The key table: a power of two at least twice the campaigns, so probes stay short.
+  size_t slots = 2;
+  while (slots < 2 * campaigns) slots *= 2;
+  rules.keySlots.assign(slots, kNotFound);
+  rules.keyMask = static_cast<uint32_t>(slots - 1);
+  for (uint32_t i = 0; i < campaigns; ++i) {
+    uint32_t s = keySlot(rules.campaigns[i].key, rules.keyMask);
+    while (rules.keySlots[s] != kNotFound) s = (s + 1) & rules.keyMask;
+    rules.keySlots[s] = i;
+  }
   rules.keepPerCampaign = needed;
   rules.any = !rules.caps.empty() || anyCampaignRule || anyQuiet;
-  return true;
-}
-
-// ---- Checking -----------------------------------------------------------------------------------
-
-bool contactAllowed(const ContactHistory& history, const ContactRules& rules, uint32_t campaign,
-                    const ContactCheck& check, char* why, size_t whyCapacity) {
-  WhyWriter w(why, whyCapacity);
-  if (campaign >= rules.campaigns.size()) {
-    w.put("contact: unknown campaign");
-    return false;
-  }
-  if (!rules.any) return true;
-  if (!std::isfinite(check.nowMs)) {
-    w.put("contact: invalid time");
-    return false;
-  }
-  const CampaignContactRules& c = rules.campaigns[campaign];
-  const CampaignContacts* own = findEntry(history, c.key);
-
-  ContactMemo* memo = check.memo;
-  if (memo &&
-      (memo->count.size() != rules.caps.size() || memo->history != &history ||
-       memo->nowMs != check.nowMs || memo->utcOffsetMinutes != check.utcOffsetMinutes ||
-       memo->totalImpressions != history.totalImpressions ||
-       memo->totalClicks != history.totalClicks || memo->lastContactMs != history.lastContactMs)) {
-    if (memo->count.size() != rules.caps.size()) memo->prepare(rules);
-    memo->invalidate();
-    memo->history = &history;
-    memo->nowMs = check.nowMs;
-    memo->utcOffsetMinutes = check.utcOffsetMinutes;
-    memo->totalImpressions = history.totalImpressions;
-    memo->totalClicks = history.totalClicks;
-    memo->lastContactMs = history.lastContactMs;
-    memo->entryCampaign.clear();
-    for (const CampaignContacts& e : history.campaigns)
-      memo->entryCampaign.push_back(campaignOfKey(rules, e.key));
-  }
-  const uint32_t* resolved = memo && memo->entryCampaign.size() == history.campaigns.size()
-                                 ? memo->entryCampaign.data()
-                                 : nullptr;
-  const bool indexed = rules.capsOfStart.size() == rules.campaigns.size() + 1;
-  const uint32_t first = indexed ? rules.capsOfStart[campaign] : 0;
-  const uint32_t last =
-      indexed ? rules.capsOfStart[campaign + 1] : static_cast<uint32_t>(rules.caps.size());
-  for (uint32_t k = first; k < last; ++k) {
-    const uint32_t capIndex = indexed ? rules.capsOf[k] : k;
-    if (capIndex >= rules.caps.size()) continue;  // rules changed after finishing: stale index
-    const CapRule& cap = rules.caps[capIndex];
-    if (!indexed && !capApplies(cap, c, campaign)) continue;
-    uint64_t limit =
-        effectiveMax(cap.max, check.multiplier, windowed(cap.period), rules.keepPerCampaign);
-    uint64_t count;
-    if (memo && cap.scope != CapScope::Campaign && memo->generation[capIndex] == memo->current) {
-      count = memo->count[capIndex];
-    } else if (memo && resolved && rules.familyOf.size() == rules.caps.size() &&
-               rules.familyOf[capIndex] != kNoFamily) {
-      countFamily(history, rules, capIndex, windowOf(cap, history, rules, check), resolved, *memo);
-      count = memo->count[capIndex];
-    } else {
-      Window window = windowOf(cap, history, rules, check);
-      count = scopeCount(history, rules, cap, own, window, resolved);
-      if (memo && cap.scope != CapScope::Campaign) {
-        memo->generation[capIndex] = memo->current;
-        memo->count[capIndex] = count;
-      }
-    }
-    if (cap.count == CapCount::Impression) {
-      for (size_t i = 0; i < check.pendingCount; ++i) {
-        uint32_t p = check.pending[i];
-        if (p < rules.campaigns.size() && capApplies(cap, rules.campaigns[p], p)) ++count;
-      }
-    }
-    if (count >= limit) {
-      writeCapReason(w, rules, cap, count, limit);
-      return false;
-    }
-  }
-
-  if (c.fatigueImpressions > 0 && own && own->impressionsSinceClick >= c.fatigueImpressions) {
-    // The latest round's N-th impression; one older than the kept ones is long past.
-    uint64_t sinceNth = own->impressionsSinceClick % c.fatigueImpressions;
-    if (sinceNth < own->impressions.size()) {
-      double nth = own->impressions[own->impressions.size() - 1 - sinceNth];
-      if (check.nowMs < nth + c.fatigueSuppressMs) {
-        w.put("fatigue ");
-        w.number(c.fatigueImpressions);
-        w.put("/");
-        w.number(c.fatigueImpressions);
-        return false;
-      }
-    }
-  }
-
-  if (c.cooldownAfterDismissMs > 0 && own && own->lastDismissMs > 0 &&
-      check.nowMs < own->lastDismissMs + c.cooldownAfterDismissMs) {
-    w.put("cooldown until ");
-    writeInstant(w, own->lastDismissMs + c.cooldownAfterDismissMs);
-    return false;
-  }
-
-  if (c.channel != kNoChannel && c.channel < rules.quietHours.size()) {
-    const QuietHours& q = rules.quietHours[c.channel];
-    double local = check.nowMs + check.utcOffsetMinutes * kMinuteMs;
-    int minuteOfDay = static_cast<int>((local - std::floor(local / kDayMs) * kDayMs) / kMinuteMs);
-    if (q.active() && quietNow(q, std::min(minuteOfDay, 1439))) {
-      w.put("quiet_hours ");
-      writeClock(w, q.fromMinute);
-      w.put("\xE2\x80\x93");  // en dash
-      writeClock(w, q.toMinute);
-      return false;
-    }
-  }
   return true;
 }
 

@@ -88,13 +88,23 @@ struct ContactRules {
   std::vector<std::string> placementNames;
   double sessionTimeoutMs = kDefaultContactSessionMs;
   // Set by finishContactRules:
-  size_t keepPerCampaign = 0;        // timestamps each history keeps per campaign and kind
-  std::vector<uint32_t> byKey;       // campaign indexes by ascending key
-  std::vector<uint32_t> sortedKeys;  // their keys, in the same order
+  size_t keepPerCampaign = 0;   // timestamps each history keeps per campaign and kind
+  std::vector<uint32_t> byKey;  // campaign indexes by ascending key
+  // Campaign index by key, a hash table (open addressing, at most half full, empty slots
+  // 0xFFFFFFFF): resolving a history's entries costs a probe or two each, not a search.
+  std::vector<uint32_t> keySlots;
+  uint32_t keyMask = 0;  // keySlots.size() − 1
   // The caps that apply to campaign i: capsOf[capsOfStart[i] .. capsOfStart[i + 1]), in
   // check order. A decision reads a handful, however many campaigns have their own caps.
   std::vector<uint32_t> capsOf;
   std::vector<uint32_t> capsOfStart;
+  // Per campaign: how many of its caps are shared (global, channel, placement: they come
+  // first, as in `caps`), and the smallest max among its own impression caps (UINT32_MAX:
+  // none). A page skips every shared cap at once while even the fullest has more room than
+  // the page can add, and a campaign's own caps while it has no history.
+  std::vector<uint32_t> sharedCapCount;
+  std::vector<uint32_t> ownImpressionCapMin;
+  uint32_t sharedCaps = 0;  // caps[0 .. sharedCaps) are the shared ones
   // Channel and placement caps with the same scope, window and count form a family: one pass
   // over a history counts them all (per target). familyOf[cap] (kNoFamily for others);
   // familyCaps[familyStart[f] .. familyStart[f + 1]) lists family f.
@@ -104,35 +114,58 @@ struct ContactRules {
   bool any = false;  // some rule exists (else contactAllowed is one test)
 };
 
-// Counts of the shared caps (global, channel, placement) for one history at one instant:
-// they do not depend on the candidate, so one page decision computes each once. Owned by the
-// caller (a Decider); contactAllowed fills it. Valid while the history, the time and the
-// offset stay the same; invalidate() when in doubt.
+// What a check needs of the instant, computed once per instant rather than per cap: the starts
+// of the local day and ISO week, whether the session is still running, the local minute.
+struct ContactInstant {
+  double dayFrom = 0;
+  double weekFrom = 0;
+  double sessionFrom = 0;
+  bool sessionEnded = true;
+  int minuteOfDay = 0;  // 0–1439
+};
+
+// What the checks of one page decision share: one history, one instant. Shared caps (global,
+// channel, placement) do not depend on the candidate, so each is counted once; the history's
+// entries are resolved to campaigns once (both ways). Owned by the caller (a Decider) and
+// filled by contactAllowed. Valid while the history, the time and the offset stay the same
+// (a fingerprint of them is checked on every call); invalidate() when in doubt.
 struct ContactMemo {
-  void prepare(const ContactRules& rules) {
-    generation.assign(rules.caps.size(), 0);
-    count.assign(rules.caps.size(), 0);
-    entryCampaign.reserve(kMaxContactCampaigns);  // filled per history without allocating
-    perTarget.reserve(std::max(rules.channelNames.size(), rules.placementNames.size()));
-    current = 1;
-  }
-  void invalidate() {
-    if (++current == 0) {
-      std::fill(generation.begin(), generation.end(), 0);
-      current = 1;
-    }
-  }
-  std::vector<uint32_t> generation;
-  std::vector<uint64_t> count;
-  std::vector<uint32_t> entryCampaign;  // the campaign index of each history entry
+  void prepare(const ContactRules& rules);  // sizes everything (allocates)
+  void invalidate();                        // the next check refreshes everything
+  bool sizedFor(const ContactRules& rules) const;
+
+  std::vector<uint32_t> generation;  // per cap: count[cap] holds when == current
+  std::vector<uint64_t> count;       // per cap
+  // Per campaign: current << 32 | its history entry, when it has one at this instant.
+  std::vector<uint64_t> entryOf;
+  std::vector<uint32_t> entryCampaign;  // per history entry: its campaign index (a prefix)
   std::vector<uint64_t> perTarget;      // scratch: one family's counts by channel/placement
+  // Timestamps the history keeps, [2t] impressions and [2t + 1] clicks, for target t: every
+  // channel, then every placement (from keptChannels on), then all. No windowed cap counts
+  // more than its scope keeps, so a cap that far from full needs no counting at all.
+  std::vector<uint64_t> kept;
+  uint32_t keptChannels = 0;
+  // How far the fullest shared cap is from full at most: its limit less what the history can
+  // hold under it (the scope's kept timestamps for windowed caps, the count for lifetime ones).
+  uint64_t sharedRoom = 0;
+  bool planned = false;                // the rules carry the tables the shortcuts need
+  std::vector<uint32_t> quietChannel;  // per channel: 1 in its quiet hours at this instant
   uint32_t current = 1;
-  // What the counts were computed for.
+  ContactInstant instant;
+  // What the memo was filled for.
   const void* history = nullptr;
+  const void* entries = nullptr;
+  const void* entriesEnd = nullptr;
+  // The rules' tables it was sized for (their bounds: cheaper to compare than sizes).
+  const void* rulesCampaigns[2] = {nullptr, nullptr};
+  const void* rulesCaps[2] = {nullptr, nullptr};
+  const void* rulesChannels[2] = {nullptr, nullptr};
+  const void* rulesPlacements[2] = {nullptr, nullptr};
   double nowMs = 0;
   int utcOffsetMinutes = 0;
+  double multiplier = 1;
   uint64_t totalImpressions = 0, totalClicks = 0;
-  double lastContactMs = 0;
+  double lastContactMs = 0, sessionStartMs = 0;
 };
 
 // Checks the rules (targets in range, max ≥ 1, rolling durations 1s–3650d, fatigue, quiet

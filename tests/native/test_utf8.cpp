@@ -32,6 +32,10 @@ std::string name(std::string_view s) {
   return out;
 }
 
+// These bounds separate linear from quadratic work (quadratic takes hours on these inputs),
+// not fast from slow: they allow a sanitizer build on a machine shared with other builds.
+constexpr double kSharedMachineSlack = 10;
+
 double millisSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
       .count();
@@ -116,7 +120,7 @@ TEST_CASE("isValidUtf8 handles empty, NUL and large inputs", "[utf8]") {
   CHECK(isValidUtf8(big));
   big.push_back('\xC3');  // truncated sequence at the very end
   CHECK(firstInvalidUtf8(big) == big.size() - 1);
-  CHECK(millisSince(start) < 2000);
+  CHECK(millisSince(start) < 2000 * kSharedMachineSlack);
 }
 
 TEST_CASE("appendUtf8 round-trips and replaces impossible code points", "[utf8]") {
@@ -268,7 +272,7 @@ TEST_CASE("truncating a 10 MB string stops early", "[utf8][truncate]") {
     truncateGraphemes(big, 4, out);
   }
   CHECK(out == kFamily + " " + kFamily + kEllipsis);
-  CHECK(millisSince(start) < 500);
+  CHECK(millisSince(start) < 500 * kSharedMachineSlack);
 }
 
 TEST_CASE("normalizeName trims, collapses whitespace and removes invisible controls",
@@ -335,7 +339,7 @@ TEST_CASE("normalizeName keeps markup as text and bounds hostile input", "[utf8]
   for (uint32_t i = 0; junk.size() < (1u << 20); ++i) junk.push_back(char(i * 2654435761u >> 24));
   auto start = std::chrono::steady_clock::now();
   const std::string j = name(junk);
-  CHECK(millisSince(start) < 500);
+  CHECK(millisSince(start) < 500 * kSharedMachineSlack);
   CHECK(isValidUtf8(j));
   CHECK(countGraphemes(j) <= 64);
   CHECK(j.find('\0') == std::string::npos);
