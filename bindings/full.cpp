@@ -71,6 +71,8 @@ EMSCRIPTEN_BINDINGS(attune) {
   auto engine = emscripten::class_<EngineHandle>("Engine").constructor(
       &compileHandle, emscripten::allow_raw_pointers());
   registerEngineMethods(engine);
+  // The edge worker's one crossing per request (full build only: the edge bundles it).
+  engine.function("edgeDecideFromInput", &EngineHandle::edgeDecideFromInput);
   emscripten::class_<KpiHandle>("Kpi")
       .constructor<>()
       .function("addJson", &KpiHandle::addJson)
