@@ -15,6 +15,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { checkMix, probeWorkers } from './checks.mjs';
+import { TYPICAL } from './fixed_rewrite.mjs';
 import { runLoad } from './load.mjs';
 import { describeMix, makeMix } from './mix.mjs';
 import { killAllNow, startOrigin, startWorkerd, stopAll } from './processes.mjs';
@@ -153,7 +154,7 @@ async function main() {
     validCookies: probe.stateCookie ? probe.stateCookie.values : [],
   });
   if (urls.attune && !probe.stateCookie) notes.push('no state cookie known: the mix has no valid-cookie requests');
-  checks.push(...await checkMix({ urls, mix }));
+  checks.push(...await checkMix({ urls, mix, typical: TYPICAL }));
 
   const results = workers.map((w) => ({ id: w.id, label: w.label, runs: [], singleRuns: [] }));
   if (checks.every((c) => c.ok)) {
