@@ -43,10 +43,12 @@ const PAGE_HEADERS = { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Contro
 const USAGE = 'usage: node bench/edge/profile.mjs [--only P1,P2] [--json] [--rounds N] [--ms M]\n' +
   '       node bench/edge/profile.mjs --instructions [--only P1,P2] [--json] [--calls N] [--warm N] [--keep-dumps DIR]\n' +
   '       node bench/edge/profile.mjs --sizes\n' +
-  '       (either mode: --v8-flags "FLAG …" runs workerd with those V8 flags, for experiments)';
+  '       (either mode: --compare GIT-REV adds worker.reference, the personalizing worker\'s JS as\n' +
+  '        it was at GIT-REV with today\'s Wasm build; --v8-flags "FLAG …" runs workerd with\n' +
+  '        those V8 flags, for experiments)';
 
 function parseArgs(argv) {
-  const opts = { rounds: 7, ms: 150, calls: 0, warm: 0, json: false, only: '', instructions: false, sizes: false, keepDumps: '', v8Flags: [] };
+  const opts = { rounds: 7, ms: 150, calls: 0, warm: 0, json: false, only: '', instructions: false, sizes: false, keepDumps: '', v8Flags: [], compare: '' };
   const numbers = { '--rounds': 'rounds', '--ms': 'ms', '--calls': 'calls', '--warm': 'warm' };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
@@ -56,6 +58,7 @@ function parseArgs(argv) {
       opts[numbers[arg]] = value;
     } else if (arg === '--only') opts.only = argv[++i] || '';
     else if (arg === '--keep-dumps') opts.keepDumps = argv[++i] || '';
+    else if (arg === '--compare') opts.compare = argv[++i] || '';
     else if (arg === '--v8-flags') opts.v8Flags = (argv[++i] || '').split(' ').filter(Boolean);
     else if (arg === '--instructions') opts.instructions = true;
     else if (arg === '--sizes') opts.sizes = true;
@@ -105,11 +108,28 @@ async function calibrate(base, pid, stage, ms) {
   }
 }
 
-// One timed run: µs of workerd CPU per call, and µs by workerd's own clock.
+// Minor page faults and kernel CPU ticks of a process so far (/proc/PID/stat): work the
+// kernel does for workerd (a fault per fresh page touched) shows up in CPU time too.
+function kernelCounters(pid) {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  return { minorFaults: Number(fields[7]), userTicks: Number(fields[11]), systemTicks: Number(fields[12]) };
+}
+
+// One timed run: µs of workerd CPU per call, µs by workerd's own clock, page faults per call
+// and the kernel's share of the CPU time.
 async function timeRun(base, pid, stage, n) {
+  const k0 = kernelCounters(pid);
   const c0 = cpuMs(pid);
   const out = await call(`${base}/run?stage=${encodeURIComponent(stage)}&n=${n}`);
-  return { cpuUs: ((cpuMs(pid) - c0) * 1000) / n, clockUs: (out.ms * 1000) / n };
+  const cpu = cpuMs(pid) - c0;
+  const k1 = kernelCounters(pid);
+  const ticks = k1.userTicks - k0.userTicks + k1.systemTicks - k0.systemTicks;
+  return {
+    cpuUs: (cpu * 1000) / n,
+    clockUs: (out.ms * 1000) / n,
+    faults: (k1.minorFaults - k0.minorFaults) / n,
+    systemShare: ticks > 0 ? (k1.systemTicks - k0.systemTicks) / ticks : NaN,
+  };
 }
 
 // callgrind: counts are zeroed before a run and dumped after it; the dump's "summary:" line
@@ -145,6 +165,7 @@ async function main() {
   if (worker.missing.length) throw new Error(`missing ${worker.missing.join(', ')} (bash scripts/build-wasm.sh)`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'attune-edge-profile-'));
   try {
+    if (opts.compare) worker.modules.push(...referenceModules(opts.compare, path.join(tmp, 'reference')));
     // No origin: the stages never fetch (the page is handed over in /setup).
     const configPath = writeWorkerdConfig(tmp, {
       workers: [{ id: 'stages', modules: worker.modules }],
@@ -219,6 +240,8 @@ async function main() {
       row.cpuUs = Math.min(...row.runs.map((r) => r.cpuUs));
       row.medianUs = median(row.runs.map((r) => r.cpuUs));
       row.clockUs = Math.min(...row.runs.map((r) => r.clockUs));
+      row.faults = median(row.runs.map((r) => r.faults));
+      row.systemShare = median(row.runs.map((r) => r.systemShare).filter(Number.isFinite));
       delete row.runs;
     }
     const noop = rows.find((r) => r.stage === 'noop');
@@ -233,6 +256,21 @@ async function main() {
     await stopAll();
     fs.rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+// The personalizing worker's package (web/edge, web/lib) as it was at `revision`, with
+// today's web/dist, under the module prefix "ref/": stages_worker.mjs imports
+// ref/edge/worker.mjs for the worker.reference stage when it is there.
+function referenceModules(revision, dir) {
+  if (!/^[\w./~^-]{1,100}$/.test(revision)) throw new Error(`--compare needs a git revision, got ${revision}`);
+  fs.mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', revision, 'web/edge', 'web/lib'], { maxBuffer: 64 << 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  const webDir = path.join(dir, 'web');
+  fs.cpSync(path.join(ROOT, 'web', 'dist'), path.join(webDir, 'dist'), { recursive: true });
+  const { modules, missing } = personalizingModules(webDir, BENCH_CONFIG);
+  if (missing.length) throw new Error(`--compare ${revision}: missing ${missing.join(', ')}`);
+  return modules.map((m) => ({ ...m, name: `ref/${m.name}` }));
 }
 
 // The stage worker cannot reach an origin, so the state cookies come from its own decisions
@@ -270,10 +308,11 @@ function print(report) {
   console.log(`Per-request cost inside workerd: CPU µs per call over a mix of ${report.mixSize} requests, ` +
     `${report.rounds} interleaved runs of ≈ ${report.msPerRun} ms each; "net" = minus the empty loop`);
   const width = Math.max(...report.stages.map((r) => r.stage.length));
-  const cells = ['net µs (min)', 'net µs (median)', 'clock µs', 'calls/run'];
+  const cells = ['net µs (min)', 'net µs (median)', 'clock µs', 'faults/call', 'kernel', 'calls/run'];
   console.log(`${'stage'.padEnd(width)}  ${cells.join('  ')}`);
   for (const r of report.stages) {
-    const values = [r.netUs.toFixed(1), r.netMedianUs.toFixed(1), r.clockUs.toFixed(1), String(r.n)];
+    const kernel = Number.isFinite(r.systemShare) ? `${Math.round(r.systemShare * 100)}%` : '–';
+    const values = [r.netUs.toFixed(1), r.netMedianUs.toFixed(1), r.clockUs.toFixed(1), r.faults.toFixed(1), kernel, String(r.n)];
     console.log(`${r.stage.padEnd(width)}  ${values.map((v, i) => v.padStart(cells[i].length)).join('  ')}`);
   }
 }

@@ -24,7 +24,7 @@ import { edgeEngine } from '../edge/engine.mjs';
 import { personalizedHeaders } from '../edge/headers.mjs';
 import { gpcOf, visitorInput } from '../edge/inputs.mjs';
 import { pagePlacements } from '../edge/origin.mjs';
-import { handoffPayload, payloadHtml, payloadTokens } from '../edge/payload.mjs';
+import { decisionTokens, handoffMarkup, handoffPayload, payloadHtml, payloadTokens } from '../edge/payload.mjs';
 import { htmlRewriter } from '../edge/rewrite.mjs';
 import { readSettings } from '../edge/settings.mjs';
 import { utcOffsetMinutes } from '../edge/timezone.mjs';
@@ -37,6 +37,7 @@ import passthroughWorker from './passthrough.mjs';
 const STATE_COOKIE_BUDGET = 3800;
 const NOW = 1764000000000;
 let mix = null;
+let referenceWorker = null;  // ref/edge/worker.mjs when the bundle has it (profile.mjs --compare)
 
 // What every stage after the decision needs, made once per request of the mix.
 function prepare(loaded, settings, request) {
@@ -109,8 +110,10 @@ function stages(loaded, settings) {
     },
     payload: (i) => {
       const p = prepared(i);
-      const payload = handoffPayload({ visitorId: p.outcome.visitorId, at: NOW, cookieName: settings.cookie, decisions: p.decisions });
-      return [payloadHtml(payload), payloadTokens(payload)];
+      return [
+        handoffMarkup({ visitorId: p.outcome.visitorId, at: NOW, cookieName: settings.cookie, decisions: p.decisions, pageJson: p.outcome.pageJson }),
+        decisionTokens(p.decisions),
+      ];
     },
     headers: (i) => personalizedHeaders(mix.originHeadersResponse.headers, {
       settings, cookie: prepared(i).outcome.cookie, tokens: payloadTokens(prepared(i).payload),
@@ -122,9 +125,19 @@ function stages(loaded, settings) {
     'selectors.headOnly': async (i) => selectorRewriter('none', loaded.placements, prepared(i).markup).transform(pageResponse()).text(),
     'selectors.attributes': async (i) => selectorRewriter('attributes', loaded.placements, prepared(i).markup).transform(pageResponse()).text(),
     'selectors.scoped': async (i) => selectorRewriter('scoped', loaded.placements, prepared(i).markup).transform(pageResponse()).text(),
+    // The decision after a rewrite, as it runs in a real request: whatever the rewrite left in
+    // the CPU caches. Its cost minus transform.fixed's, against decide.request's in a tight
+    // loop, is what cold caches add to one decision.
+    'cold.decideAfterRewrite': async (i) => {
+      const text = await fixedRewriter(loaded.placements).transform(pageResponse()).text();
+      const p = prepared(i);
+      return [text, decideRequest(loaded, { cookieText: p.cookies.get(settings.cookie), input: p.input, placements: p.placements, gpc: gpcOf(mix.requests[i]) })];
+    },
     'worker.passthrough': async (i) => passthroughWorker.fetch(mix.requests[i], mix.env).then((r) => r.text()),
     'worker.fixed': async (i) => fixedWorker.fetch(mix.requests[i], mix.env).then((r) => r.text()),
     'worker.attune': async (i) => attuneWorker.fetch(mix.requests[i], mix.env).then((r) => r.text()),
+    // profile.mjs --compare REV: the personalizing worker as it was at REV.
+    ...(referenceWorker ? { 'worker.reference': async (i) => referenceWorker.fetch(mix.requests[i], mix.env).then((r) => r.text()) } : {}),
   };
 }
 
@@ -137,6 +150,7 @@ export default {
     const loaded = await edgeEngine(settings);
     if (loaded.error) return Response.json({ error: loaded.error }, { status: 500 });
     if (url.pathname === '/setup') {
+      referenceWorker = await import('../ref/edge/worker.mjs').then((m) => m.default, () => null);
       const body = await request.json();
       const requests = body.requests.map((r) => new Request(`https://shop.example${r.path}`, { headers: r.headers }));
       mix = { requests, page: body.page, pageHeaders: body.pageHeaders, env };

@@ -89,10 +89,10 @@ class Placement {
       if (d.holdout === true) el.setAttribute('data-attune-holdout', 'true');
       if (typeof d.locale === 'string' && LOCALE.test(d.locale)) el.setAttribute('lang', d.locale);
       if (d.dir === 'rtl' || d.dir === 'ltr') el.setAttribute('dir', d.dir);
-      const field = el.getAttribute('data-attune-field');
-      if (field !== null) this.fill(el, field);
-      const spec = el.getAttribute('data-attune-attr');
-      if (spec !== null) this.setAttributes(el, spec);
+      // hasAttribute first: a placement element is rarely a field itself, and asking is
+      // cheaper than reading.
+      if (el.hasAttribute('data-attune-field')) this.fill(el, el.getAttribute('data-attune-field'));
+      if (el.hasAttribute('data-attune-attr')) this.setAttributes(el, el.getAttribute('data-attune-attr'));
     } catch (e) {
       this.refuse(message(e));
     }
