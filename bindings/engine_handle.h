@@ -225,28 +225,55 @@ class EngineHandle {
                                                      std::string_view placementsJson,
                                                      std::string_view contextJson, bool reasons) {
     out_.clear();
-    if (!decider_) return noEngine();
-    attune::ParseError err;
-    attune::ParseLimits limits;
-    limits.maxBytes = 64 * 1024;
-    limits.maxDepth = 2;
-    if (!placements_.parse(placementsJson, err, limits) ||
-        placements_.type(0) != attune::Type::Array) {
-      return out_ = "{\"error\":\"placements: must be a JSON array of placement ids\"}";
-    }
-    std::string error;
-    decider_->attach(&visitor.state);
-    if (!decider_->setVisitor(contextJson, error)) {
-      decider_->attach(nullptr);
-      out_ = "{\"error\":";
-      attune::writeJsonString(error, out_);
-      out_ += '}';
-      return out_;
-    }
-    decider_->writePlacements(placements_, 0, reasons, out_);
-    decider_->attach(nullptr);
-    attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
+    decidePlacementsCounting(visitor, placementsJson, contextJson, reasons, out_);
     return out_;
+  }
+
+  // The edge worker's request in one crossing (web/edge/decide.mjs). inputView() holds, back
+  // to back, the state cookie's text, a fresh visitor id (taken only when the cookie carries
+  // none), the page's placements (a JSON array) and the visitor input; their byte lengths are
+  // given. Does what loadCookie, setId, decidePlacementsCountingForJson and cookieForJson do
+  // one after the other, and returns a view (read it before the next call) of
+  //   {"load": <load report>, "carried": <the cookie held an id>, "id": "<visitor id>",
+  //    "cookie": "<cookieForJson's value>", "page": <decidePlacementsCountingForJson's answer>}
+  // ("cookie" only when the page was decided). "page" comes last, so the host can take its
+  // text as it is (the edge's hand-off payload embeds it). The visitor stays loaded for what
+  // the host may still need (forget, the consent record).
+  const std::string& edgeDecideFromInput(VisitorHandle& visitor, uint32_t cookieLength,
+                                         uint32_t idLength, uint32_t placementsLength,
+                                         uint32_t contextLength, bool gpc, uint32_t cookieBudget) {
+    std::string_view rest(input_);
+    auto take = [&rest](uint32_t length) {
+      std::string_view part = rest.substr(0, std::min<size_t>(length, rest.size()));
+      rest.remove_prefix(part.size());
+      return part;
+    };
+    std::string_view cookie = take(cookieLength);
+    std::string_view freshId = take(idLength);
+    std::string_view placements = take(placementsLength);
+    std::string_view context = take(contextLength);
+
+    attune::LoadReport load = attune::decodeCookie(cookie, visitor.state);
+    bool carried =
+        (load.status == attune::LoadStatus::Ok || load.status == attune::LoadStatus::Migrated) &&
+        !visitor.state.visitorId.empty();
+    if (visitor.state.visitorId.empty()) visitor.setId(freshId);
+    out_.clear();
+    bool decided = decidePlacementsCounting(visitor, placements, context, false, out_);
+
+    edge_.clear();
+    edge_ += "{\"load\":";
+    attune::writeLoadReportJson(load, edge_);
+    edge_ += carried ? ",\"carried\":true,\"id\":" : ",\"carried\":false,\"id\":";
+    attune::writeJsonString(visitor.state.visitorId, edge_);
+    if (decided) {
+      edge_ += ",\"cookie\":";
+      attune::writeJsonString(cookieForJson(visitor, cookieBudget, gpc), edge_);
+    }
+    edge_ += ",\"page\":";
+    edge_ += out_;
+    edge_ += '}';
+    return edge_;
   }
   const std::string& decideForJson(VisitorHandle& visitor, std::string_view placement,
                                    std::string_view contextJson, bool reasons) {
@@ -290,6 +317,37 @@ class EngineHandle {
       64;  // used tokens a cookie keeps (the floor covers the rest)
 
   const std::string& noEngine() { return out_ = kNoEngine; }
+  // decidePlacementsCountingForJson's work, appended to `out`; false when nothing was
+  // decided (`out` then holds the error).
+  bool decidePlacementsCounting(VisitorHandle& visitor, std::string_view placementsJson,
+                                std::string_view contextJson, bool reasons, std::string& out) {
+    if (!decider_) {
+      out += kNoEngine;
+      return false;
+    }
+    attune::ParseError err;
+    attune::ParseLimits limits;
+    limits.maxBytes = 64 * 1024;
+    limits.maxDepth = 2;
+    if (!placements_.parse(placementsJson, err, limits) ||
+        placements_.type(0) != attune::Type::Array) {
+      out += "{\"error\":\"placements: must be a JSON array of placement ids\"}";
+      return false;
+    }
+    std::string error;
+    decider_->attach(&visitor.state);
+    if (!decider_->setVisitor(contextJson, error)) {
+      decider_->attach(nullptr);
+      out += "{\"error\":";
+      attune::writeJsonString(error, out);
+      out += '}';
+      return false;
+    }
+    decider_->writePlacements(placements_, 0, reasons, out);
+    decider_->attach(nullptr);
+    attune::recordShown(visitor.state, *engine_, decider_->shown(), decider_->nowMs());
+    return true;
+  }
 
   attune::Problems problems_;
   std::unique_ptr<attune::Engine> engine_;
@@ -298,5 +356,6 @@ class EngineHandle {
   attune::Doc placements_;
   std::string out_;
   std::string input_;
+  std::string edge_;
   std::string binary_;
 };

@@ -12,3 +12,10 @@ attuneFunction('renderTemplateJson', 'render_template', 'ss');
 attuneFunction('simulateJson', 'simulate', 'ss');
 attuneFunction('tcfJson', 'tcf', 'ssn');
 attuneFunction('version', 'version', 's');
+
+// The edge worker's one crossing per request: Engine.edgeDecideFromInput(visitor,
+// cookieLength, idLength, placementsLength, contextLength, gpc, cookieBudget), a view.
+Module['Engine'].prototype['edgeDecideFromInput'] = function () {
+  return attuneCall('engine_edge_decide_from_input', 'mvnnnnbn',
+    attunePointer(this, Module['Engine'], 'Engine*'), arguments, 'Engine.edgeDecideFromInput');
+};

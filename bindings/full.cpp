@@ -43,6 +43,14 @@ ATTUNE_EXPORT EngineHandle* attune_engine_new(const char* config, uint32_t size)
   return new EngineHandle(std::move(compiled.engine), std::move(compiled.problems));
 }
 
+// The edge worker's one crossing per request (full build only: the edge bundles it).
+ATTUNE_EXPORT const char* attune_engine_edge_decide_from_input(
+    EngineHandle* e, VisitorHandle* v, uint32_t cookieLength, uint32_t idLength,
+    uint32_t placementsLength, uint32_t contextLength, int gpc, uint32_t cookieBudget) {
+  return result(e->edgeDecideFromInput(*v, cookieLength, idLength, placementsLength, contextLength,
+                                       gpc, cookieBudget));
+}
+
 ATTUNE_EXPORT KpiHandle* attune_kpi_new() {
   return new KpiHandle();
 }

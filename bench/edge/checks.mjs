@@ -106,9 +106,15 @@ export async function probeWorkers({ urls, originPage, headerNames, stateCookieD
   return { checks, stateCookie };
 }
 
-/** Sends every request of the mix once to every worker; all must answer 200. */
-export async function checkMix({ urls, mix }) {
+/**
+ * Sends every request of the mix once to every worker; all must answer 200. When the fixed-text
+ * and personalizing workers both ran, also checks that the baseline's hand-off payload,
+ * Set-Cookie value and Attune-Tokens header are the personalizing worker's typical sizes
+ * (`typical`: fixed_rewrite.mjs TYPICAL), so the twin stays a twin when either changes.
+ */
+export async function checkMix({ urls, mix, typical }) {
   const checks = [];
+  const sizes = { payload: [], cookie: [], tokens: [] };
   for (const [id, base] of Object.entries(urls)) {
     const failures = [];
     const statusCounts = {};
@@ -116,8 +122,9 @@ export async function checkMix({ urls, mix }) {
       let status;
       try {
         const res = await fetch(`${base}${request.path}`, { headers: request.headers, signal: AbortSignal.timeout(10_000) });
-        await res.arrayBuffer();
+        const body = await res.text();
         status = res.status;
+        if (id === 'attune' && status === 200) collectSizes(sizes, res, body);
       } catch (e) {
         status = `error: ${e.cause?.message || e.message}`;
       }
@@ -131,5 +138,35 @@ export async function checkMix({ urls, mix }) {
       detail: ok ? `${mix.length}/${mix.length}` : `${JSON.stringify(statusCounts)}; ${failures.join('; ')}`,
     });
   }
+  if (typical && urls.fixed && urls.attune) checks.push(twinSizeCheck(sizes, typical));
   return checks;
+}
+
+const PAYLOAD_ELEMENT = /<script type="application\/json" id="attune-edge">[^<]*<\/script>/;
+
+function collectSizes(sizes, res, body) {
+  const payload = PAYLOAD_ELEMENT.exec(body);
+  if (payload) sizes.payload.push(payload[0].length);
+  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).find((c) => c.startsWith('attune='));
+  if (cookie) sizes.cookie.push(cookie.length - 'attune='.length);
+  const tokens = res.headers.get('attune-tokens');
+  if (tokens) sizes.tokens.push(tokens.length);
+}
+
+// Within a quarter of the personalizing worker's mean: the baseline's fixed sizes were taken
+// from it (node bench/edge/profile.mjs --sizes) and must follow when it changes.
+function twinSizeCheck(sizes, typical) {
+  const problems = [];
+  const shown = [];
+  for (const key of ['payload', 'cookie', 'tokens']) {
+    const values = sizes[key];
+    const mean = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+    shown.push(`${key} ${Math.round(mean)} vs ${typical[key]}`);
+    if (!(Math.abs(mean - typical[key]) <= 0.25 * mean)) problems.push(key);
+  }
+  return {
+    name: "fixed-text's payload, cookie and tokens are the personalizing worker's typical sizes (±25%)",
+    ok: problems.length === 0,
+    detail: `mean vs fixed: ${shown.join(', ')}${problems.length ? `; off: ${problems.join(', ')} (update TYPICAL in fixed_rewrite.mjs)` : ''}`,
+  };
 }

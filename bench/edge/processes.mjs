@@ -23,11 +23,13 @@ export async function startOrigin({ timeoutMs = 10_000 } = {}) {
 
 /**
  * Starts `workerd serve configPath`; resolves once every socket in `socketNames` listens, to
- * {ports: {name: port}, stop(), output()}.
+ * {ports: {name: port}, stop(), output()}. `wrapper` ([command, ...args]) runs workerd under
+ * another program (the stage profiler's valgrind); the handle's pid is then the wrapper's.
  */
-export async function startWorkerd(workerdBinary, configPath, socketNames, { timeoutMs = 30_000 } = {}) {
+export async function startWorkerd(workerdBinary, configPath, socketNames, { timeoutMs = 30_000, wrapper = [] } = {}) {
   // fd 3 is the control pipe: workerd writes {"event":"listen","socket":name,"port":N} lines.
-  const child = spawn(workerdBinary, ['serve', configPath, '--control-fd', '3'], {
+  const argv = [...wrapper, workerdBinary, 'serve', configPath, '--control-fd', '3'];
+  const child = spawn(argv[0], argv.slice(1), {
     stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
   });
   const handle = track(child, 'workerd');

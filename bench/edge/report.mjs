@@ -63,6 +63,15 @@ export function comparisons(results) {
     out.rpsAttuneVsPassthrough = attune.rps / pass.rps;
     out.addedP50MsVsPassthrough = attune.p50Ms - pass.p50Ms;
   }
+  const reference = by.attuneref && by.attuneref.summary;
+  if (reference && fixed) {
+    out.reference = by.attuneref.label;
+    out.rpsReferenceVsFixed = reference.rps / fixed.rps;
+    out.cpuRatioReferenceVsFixed = fixed.workerdCpuUsPerRequest / reference.workerdCpuUsPerRequest;
+    out.addedP50MsReferenceVsFixed = reference.p50Ms - fixed.p50Ms;
+    out.referenceOwnCpuUs = reference.workerdCpuUsPerRequest - fixed.workerdCpuUsPerRequest;
+    if (by.attuneref.single && by.fixed.single) out.addedSingleP50MsReferenceVsFixed = by.attuneref.single.p50Ms - by.fixed.single.p50Ms;
+  }
   if (fixed && pass) {
     out.rpsFixedVsPassthrough = fixed.rps / pass.rps;
     out.rewriteCpuUs = fixed.workerdCpuUsPerRequest - pass.workerdCpuUsPerRequest;
@@ -111,6 +120,15 @@ export function printReport(report) {
       target('  same at 1 connection (no queueing)', `${signed(ratios.addedSingleP50MsVsFixed)} ms`, 'reported', undefined);
     }
     target("Attune's own work: cpu µs/req over fixed-text", `${signed(ratios.attuneOwnCpuUs, 0)} µs`, 'reported', undefined);
+  }
+  if (ratios.rpsReferenceVsFixed !== undefined) {
+    target(`${ratios.reference} / fixed-text req/s`.slice(0, 46), `${fmt(ratios.rpsReferenceVsFixed)}×`, 'before/after', undefined);
+    target('  same by workerd CPU per request', `${fmt(ratios.cpuRatioReferenceVsFixed)}×`, 'before/after', undefined);
+    target('  p50 − fixed-text p50', `${signed(ratios.addedP50MsReferenceVsFixed)} ms`, 'before/after', undefined);
+    if (ratios.addedSingleP50MsReferenceVsFixed !== undefined) {
+      target('  same at 1 connection (no queueing)', `${signed(ratios.addedSingleP50MsReferenceVsFixed)} ms`, 'before/after', undefined);
+    }
+    target('  its own work: cpu µs/req over fixed-text', `${signed(ratios.referenceOwnCpuUs, 0)} µs`, 'before/after', undefined);
   }
   if (ratios.rpsAttuneVsPassthrough !== undefined) {
     target('personalizing / pass-through req/s', `${fmt(ratios.rpsAttuneVsPassthrough)}×`, 'reported', undefined);

@@ -9,18 +9,20 @@
 //
 //   node bench/edge/run.mjs [--quick] [--selfcheck] [--rounds N] [--seconds S]
 //                           [--connections C] [--single-seconds S] [--warmup S] [--json]
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { checkMix, probeWorkers } from './checks.mjs';
+import { TYPICAL } from './fixed_rewrite.mjs';
 import { runLoad } from './load.mjs';
 import { describeMix, makeMix } from './mix.mjs';
 import { killAllNow, startOrigin, startWorkerd, stopAll } from './processes.mjs';
 import { comparisons, latencyPercentiles, printReport, summarize, TARGETS } from './report.mjs';
 import { writeWorkerdConfig } from './workerd_config.mjs';
-import { environment, HEADER_NAMES, STATE_COOKIE_DEFAULT, workerDefinitions } from './workers.mjs';
+import { environment, HEADER_NAMES, personalizingModules, STATE_COOKIE_DEFAULT, workerDefinitions } from './workers.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 const ROOT = path.resolve(HERE, '..', '..');
@@ -35,7 +37,7 @@ let tmpDir;  // the generated workerd bundle; removed on every way out
 function parseArgs(argv) {
   const opts = {
     rounds: 3, seconds: 5, connections: 10, singleSeconds: 1, warmup: 2,
-    json: false, selfcheck: false, quick: false,
+    json: false, selfcheck: false, quick: false, compare: '',
   };
   const numbers = {
     '--rounds': 'rounds', '--seconds': 'seconds', '--connections': 'connections',
@@ -54,6 +56,10 @@ function parseArgs(argv) {
     } else if (arg === '--quick') opts.quick = true;
     else if (arg === '--selfcheck') opts.selfcheck = true;
     else if (arg === '--json') opts.json = true;
+    else if (arg === '--compare') {
+      opts.compare = argv[++i] || '';
+      if (!/^[\w./~^-]{1,100}$/.test(opts.compare)) usage(`--compare needs a git revision, got ${opts.compare}`);
+    }
     else if (arg === '--help' || arg === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
@@ -67,7 +73,7 @@ function parseArgs(argv) {
 
 function usage(problem) {
   const text = 'usage: node bench/edge/run.mjs [--quick] [--selfcheck] [--rounds N] [--seconds S] ' +
-    '[--connections C] [--single-seconds S] [--warmup S] [--json]';
+    '[--connections C] [--single-seconds S] [--warmup S] [--compare GIT-REV] [--json]';
   if (problem) {
     console.error(`edge bench: ${problem}\n${text}`);
     process.exit(2);
@@ -110,6 +116,20 @@ function germanHeroHeadlines(config) {
   return out;
 }
 
+// --compare REV: the personalizing worker's JS (web/edge, web/lib) as it was at REV, with
+// today's Wasm build, as a fourth worker in the same workerd: a before/after measured under
+// the same machine load, rounds interleaved. (The Wasm module keeps its older entry points.)
+function referenceWorker(revision, dir) {
+  fs.mkdirSync(dir, { recursive: true });
+  const tar = execFileSync('git', ['-C', ROOT, 'archive', '--format=tar', revision, 'web/edge', 'web/lib'], { maxBuffer: 64 << 20 });
+  execFileSync('tar', ['-x', '-C', dir], { input: tar });
+  const webDir = path.join(dir, 'web');
+  fs.cpSync(path.join(ROOT, 'web', 'dist'), path.join(webDir, 'dist'), { recursive: true });
+  const modules = personalizingModules(webDir, BENCH_CONFIG);
+  const missing = modules.missing || [];
+  return { id: 'attuneref', label: `personalizing @${revision}`, ...modules, available: missing.length === 0, missing };
+}
+
 // ---------------------------------------------------------------------------------------
 // Main
 
@@ -124,7 +144,9 @@ async function main() {
   const originPage = fs.readFileSync(ORIGIN_PAGE, 'utf8');
   if (!fs.existsSync(WORKERD)) throw new Error(`workerd not found at ${WORKERD} (npm install)`);
 
+  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attune-edge-bench-'));
   const definitions = workerDefinitions({ root: ROOT, benchConfigPath: BENCH_CONFIG });
+  if (opts.compare) definitions.push(referenceWorker(opts.compare, path.join(tmpDir, 'reference')));
   for (const d of definitions.filter((w) => !w.available)) {
     const message = `${d.label} not run: missing ${d.missing.map((f) => path.relative(ROOT, f)).join(', ')}`;
     if (opts.selfcheck) checks.push({ name: `${d.label} is available`, ok: false, detail: message });
@@ -132,7 +154,6 @@ async function main() {
   }
   const workers = definitions.filter((w) => w.available);
 
-  tmpDir = fs.mkdtempSync(path.join(os.tmpdir(), 'attune-edge-bench-'));
   const origin = await startOrigin();
   const originUrl = `http://127.0.0.1:${origin.port}`;
   const configPath = writeWorkerdConfig(tmpDir, {
@@ -153,7 +174,7 @@ async function main() {
     validCookies: probe.stateCookie ? probe.stateCookie.values : [],
   });
   if (urls.attune && !probe.stateCookie) notes.push('no state cookie known: the mix has no valid-cookie requests');
-  checks.push(...await checkMix({ urls, mix }));
+  checks.push(...await checkMix({ urls, mix, typical: TYPICAL }));
 
   const results = workers.map((w) => ({ id: w.id, label: w.label, runs: [], singleRuns: [] }));
   if (checks.every((c) => c.ok)) {

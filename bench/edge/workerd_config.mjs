@@ -9,9 +9,10 @@ const KINDS = new Set(['esModule', 'wasm', 'json', 'text']);
 
 /**
  * workers: [{id, modules: [{name, kind, source}]}]; env: {NAME: text} for every worker;
- * originAddress: "127.0.0.1:PORT". Returns the .capnp path; socket names are the worker ids.
+ * originAddress: "127.0.0.1:PORT"; v8Flags: V8 flags for experiments (the stage profiler's
+ * --v8-flags). Returns the .capnp path; socket names are the worker ids.
  */
-export function writeWorkerdConfig(dir, { workers, env, originAddress }) {
+export function writeWorkerdConfig(dir, { workers, env, originAddress, v8Flags = [] }) {
   const services = [`    (name = "origin", external = (address = ${str(originAddress)}, http = ())),`];
   const sockets = [];
   const definitions = [];
@@ -49,7 +50,7 @@ ${services.join('\n')}
   ],
   sockets = [
 ${sockets.join('\n')}
-  ],
+  ],${v8Flags.length ? `\n  v8Flags = [${v8Flags.map(str).join(', ')}],` : ''}
 );
 
 ${definitions.join('\n\n')}

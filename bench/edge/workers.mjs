@@ -46,7 +46,10 @@ export function workerDefinitions({ root, benchConfigPath }) {
     },
     {
       id: 'fixed', label: 'fixed-text rewrite',
-      modules: [{ name: 'fixed_text.mjs', kind: 'esModule', source: path.join(benchDir, 'fixed_text.mjs') }],
+      modules: [
+        { name: 'fixed_text.mjs', kind: 'esModule', source: path.join(benchDir, 'fixed_text.mjs') },
+        { name: 'fixed_rewrite.mjs', kind: 'esModule', source: path.join(benchDir, 'fixed_rewrite.mjs') },
+      ],
     },
     { id: 'attune', label: 'personalizing (Attune)', ...personalizing },
   ].map((w) => {
@@ -58,15 +61,16 @@ export function workerDefinitions({ root, benchConfigPath }) {
 // The shipped package laid out as in web/ (so every relative import resolves as it does on
 // disk): all .mjs files as ES modules, the built .wasm files as wasm modules, and the bench
 // config under the name the worker imports.
-function personalizingModules(webDir, benchConfigPath) {
-  const main = path.join(webDir, PERSONALIZING_MAIN);
-  const required = [main, path.join(webDir, 'dist', 'attune.wasm'), path.join(webDir, 'dist', 'attune.mjs')];
+// `main` (optional): another main module {name, source} — the stage profiler's worker, laid out
+// next to the package so it imports the shipped modules by their package names.
+export function personalizingModules(webDir, benchConfigPath, main = { name: PERSONALIZING_MAIN, source: path.join(webDir, PERSONALIZING_MAIN) }) {
+  const required = [main.source, path.join(webDir, 'dist', 'attune.wasm'), path.join(webDir, 'dist', 'attune.mjs')];
   const missing = required.filter((f) => !fs.existsSync(f));
   if (missing.length > 0) return { modules: [], missing };
-  const modules = [{ name: PERSONALIZING_MAIN, kind: 'esModule', source: main }];
+  const modules = [{ name: main.name, kind: 'esModule', source: main.source }];
   for (const file of listFiles(webDir)) {
     const name = path.relative(webDir, file).split(path.sep).join('/');
-    if (name === PERSONALIZING_MAIN || name === CONFIG_MODULE) continue;
+    if (name === main.name || name === CONFIG_MODULE) continue;
     if (name.endsWith('.mjs')) modules.push({ name, kind: 'esModule', source: file });
     else if (name.startsWith('dist/') && name.endsWith('.wasm')) modules.push({ name, kind: 'wasm', source: file });
   }

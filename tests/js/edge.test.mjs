@@ -81,7 +81,8 @@ const TRAPPING_MODULE = `export default function createAttuneModule() {
     ok() { return true; }
     setTokenSecret() {}
     seedTokenEntropy() {}
-    decidePlacementsCountingForJson() { throw new WebAssembly.RuntimeError('unreachable executed'); }
+    inputView(size) { return new Uint8Array(size); }
+    edgeDecideFromInput() { throw new WebAssembly.RuntimeError('unreachable executed'); }
     cookieForJson() { return ''; }
     delete() {}
   }

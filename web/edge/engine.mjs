@@ -12,23 +12,38 @@ import bundledConfig from './config.json';
 
 let loading = null;
 
-// {native, engine, placements: [ids in config order]} or {error}.
+let ready = null;  // what `loading` resolved to, for requests that need not wait a turn
+
+// {native, engine, visitor, placements: [ids in config order]} or {error}. `visitor` is the
+// isolate's one Visitor, refilled by every request (decide.mjs).
 export function edgeEngine(settings) {
-  loading ??= load(settings);
+  loading ??= load(settings).then((loaded) => {
+    ready = loaded;
+    return loaded;
+  });
   return loading;
 }
 
+// The loaded engine when it is already there (every request after the first), else null.
+export function readyEngine() {
+  return ready;
+}
+
 // After a Wasm trap the instance may be unusable (Emscripten aborts it): the next request
-// loads a fresh one.
+// loads a fresh one. A request still holding an engine that was already replaced does not
+// drop the new one.
 export function discardEngine(loaded) {
-  if (loaded && loaded.engine) {
+  for (const object of [loaded && loaded.visitor, loaded && loaded.engine]) {
     try {
-      loaded.engine.delete();
+      object?.delete();
     } catch {
       // Already unusable.
     }
   }
-  loading = null;
+  if (ready === loaded) {
+    loading = null;
+    ready = null;
+  }
 }
 
 async function load(settings) {
@@ -49,6 +64,7 @@ async function load(settings) {
     return failed(`${source} is not JSON: ${message(e)}`);
   }
   let engine;
+  let visitor;
   try {
     engine = new native.Engine(wellFormed(text));
     if (!engine.ok()) {
@@ -58,6 +74,7 @@ async function load(settings) {
     }
     if (settings.tokenSecret) engine.setTokenSecret(wellFormed(settings.tokenSecret));
     engine.seedTokenEntropy(crypto.getRandomValues(new Uint32Array(1))[0]);
+    visitor = new native.Visitor();
   } catch (e) {
     try {
       engine?.delete();
@@ -70,7 +87,7 @@ async function load(settings) {
     `attune-edge: ${source} compiled once for this isolate: ${placements.length} placements ` +
       `(${Date.now() - started} ms)`,
   );
-  return { native, engine, placements };
+  return { native, engine, visitor, placements };
 }
 
 function failed(reason) {

@@ -13,15 +13,21 @@
 const UNSAFE_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source);  // not global: no lastIndex state
+// Anything either rule above could change (every surrogate, paired or not): one scan of a
+// value that needs no cleaning — nearly every value — instead of two replacing passes.
+const MAY_NEED_CLEANING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/;
 
 export function cleanText(value) {
-  return String(value).replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE_TEXT, '');
+  const text = typeof value === 'string' ? value : String(value);
+  if (!MAY_NEED_CLEANING.test(text)) return text;
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE_TEXT, '');
 }
 
 const ATTRIBUTE_ESCAPES = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;' };
+const ATTRIBUTE_SPECIAL = /[&"'<>]/;
 
 export function escapeAttribute(text) {
-  return text.replace(/[&"'<>]/g, (c) => ATTRIBUTE_ESCAPES[c]);
+  return ATTRIBUTE_SPECIAL.test(text) ? text.replace(/[&"'<>]/g, (c) => ATTRIBUTE_ESCAPES[c]) : text;
 }
 
 // Attributes whose value the browser resolves as a URL (a fetch, a navigation, a form
@@ -80,7 +86,32 @@ function safeUrl(url) {
 // JSON for a <script type="application/json"> element: nothing in it can end the element
 // (</script>), open a comment (<!--) or depend on the page's charset.
 export function scriptJson(value) {
-  return JSON.stringify(value).replace(/[^\u0020-\u007E]|[<>&]/g, (c) => {
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`;
-  });
+  return scriptSafe(JSON.stringify(value));
+}
+
+// Runs of characters to escape; within a run, each UTF-16 unit becomes its \uXXXX escape
+// (kept once made: a page's payloads use the same few hundred characters over and over).
+const SCRIPT_UNSAFE_RUN = /[^\u0020-\u007E]+|[<>&]/g;
+const unitEscapes = new Map();
+const MAX_UNIT_ESCAPES = 4096;
+
+function escapeRun(run) {
+  let out = '';
+  for (let i = 0; i < run.length; i++) {
+    const unit = run.charCodeAt(i);
+    let escaped = unitEscapes.get(unit);
+    if (escaped === undefined) {
+      escaped = `\\u${unit.toString(16).padStart(4, '0')}`;
+      if (unitEscapes.size < MAX_UNIT_ESCAPES) unitEscapes.set(unit, escaped);
+    }
+    out += escaped;
+  }
+  return out;
+}
+
+// Compact JSON text (no whitespace between tokens, as JSON.stringify and the engine write it)
+// with every character outside printable ASCII, and < > &, as a \uXXXX escape: such
+// characters can only be inside its strings, where the escape means the same character.
+export function scriptSafe(json) {
+  return json.replace(SCRIPT_UNSAFE_RUN, escapeRun);
 }

@@ -16,11 +16,34 @@ export function personalizedHeaders(origin, { settings, cookie, tokens }) {
   headers.delete('ETag');  // it named the origin's bytes, not these
   for (const name of SHARED_CACHE_HEADERS) headers.delete(name);
   headers.set('Cache-Control', 'private, no-store');
-  headers.set('Vary', mergeVary(headers.get('Vary'), varyNames(settings)));
+  headers.set('Vary', varyFor(headers.get('Vary'), settings));
   if (cookie && cookie.set) headers.append('Set-Cookie', stateCookie(settings.cookie, cookie.set));
   else if (cookie && cookie.clear) headers.append('Set-Cookie', expiredCookie(settings.cookie));
   if (tokens.length) headers.set(TOKENS_HEADER, tokens.join(', '));
   return headers;
+}
+
+// The merged Vary depends only on the origin's Vary (nearly always one value per site, often
+// none) and the settings: merged once per pair and kept, bounded.
+const MAX_CACHED_VARY = 64;
+const varyCache = new WeakMap();  // settings → Map(origin's Vary or '' → merged)
+
+function varyFor(existing, settings) {
+  let merged = varyCache.get(settings);
+  if (!merged) {
+    merged = new Map();
+    varyCache.set(settings, merged);
+  }
+  const key = existing || '';
+  let value = merged.get(key);
+  if (value === undefined) {
+    value = mergeVary(key, varyNames(settings));
+    if (key.length <= 1024) {
+      if (merged.size >= MAX_CACHED_VARY) merged.clear();
+      merged.set(key, value);
+    }
+  }
+  return value;
 }
 
 function varyNames(settings) {

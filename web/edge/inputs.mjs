@@ -16,7 +16,8 @@ const MAX_GEO_TEXT = 128;
 const UTM_KEY = /^utm_([a-z0-9_]{1,32})$/;
 const COUNTRY = /^[A-Z]{2}$/;
 
-export function visitorInput(request, settings, cookies, nowMs) {
+// `url` (the request's URL, parsed) and `gpc` may be passed when the caller has them already.
+export function visitorInput(request, settings, cookies, nowMs, url = new URL(request.url), gpc = gpcOf(request)) {
   const input = { now: nowMs, utcOffsetMinutes: utcOffsetMinutes(request, settings, nowMs) };
   const acceptLanguage = boundedAcceptLanguage(request.headers.get('Accept-Language'));
   if (acceptLanguage) input.acceptLanguage = acceptLanguage;
@@ -26,8 +27,8 @@ export function visitorInput(request, settings, cookies, nowMs) {
   if (name) input.name = name;
   const traits = settings.traitsCookie ? traitsOf(cookies.get(settings.traitsCookie)) : null;
   if (traits) input.traits = traits;
-  input.page = pageOf(request);
-  if (gpcOf(request)) input.consent = { gpc: true };
+  input.page = pageOf(request, url);
+  if (gpc) input.consent = { gpc: true };
   return input;
 }
 
@@ -46,17 +47,19 @@ export function boundedAcceptLanguage(value) {
   return cut > 0 ? value.slice(0, cut) : '';
 }
 
+const NO_CF = Object.freeze({});
+
 function geoOf(request, settings) {
-  const cf = request.cf && typeof request.cf === 'object' ? request.cf : {};
-  const geo = {};
+  const cf = request.cf && typeof request.cf === 'object' ? request.cf : NO_CF;
+  let geo = null;
   const country = countryOf(settings.geoHeader ? request.headers.get(settings.geoHeader) : null)
     || countryOf(cf.country);
-  if (country) geo.country = country;
+  if (country) geo = { country };
   const region = shortText(cf.regionCode);
-  if (region) geo.region = region;
+  if (region) (geo ??= {}).region = region;
   const city = shortText(cf.city);
-  if (city) geo.city = city;
-  return Object.keys(geo).length ? geo : null;
+  if (city) (geo ??= {}).city = city;
+  return geo;
 }
 
 // ISO 3166-1 alpha-2; Cloudflare's "XX" (unknown) and "T1" (Tor) are no country.
@@ -90,14 +93,16 @@ function traitsOf(raw) {
   }
 }
 
-function pageOf(request) {
-  const url = new URL(request.url);
+function pageOf(request, url) {
   const page = {
     url: url.href.slice(0, MAX_URL),
     path: url.pathname.slice(0, MAX_URL),
   };
   const referrer = request.headers.get('Referer');
   if (referrer && referrer.length <= MAX_URL) page.referrer = referrer;
+  // Most queries hold no utm_ key, not even percent-encoded: nothing to walk.
+  const search = url.search;
+  if (!search.includes('utm') && !search.includes('%')) return page;
   const utm = Object.create(null);  // keys come from the URL: "utm___proto__" is a key like any other
   let count = 0;
   for (const [key, value] of url.searchParams) {

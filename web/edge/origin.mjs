@@ -17,13 +17,13 @@ export function isLoop(request, settings) {
   return !settings.origin && request.headers.has(HOP_HEADER);
 }
 
-export function originRequest(request, settings) {
+// `incoming`: the request's URL, parsed (the caller needs it too).
+export function originRequest(request, settings, incoming = new URL(request.url)) {
   if (!settings.origin) {
     const headers = new Headers(request.headers);
     headers.set(HOP_HEADER, '1');
     return new Request(request, { headers, redirect: 'manual' });
   }
-  const incoming = new URL(request.url);
   const target = new URL(incoming.pathname + incoming.search, settings.origin);
   const headers = new Headers(request.headers);
   headers.set('X-Forwarded-Host', incoming.host);
@@ -41,10 +41,15 @@ export function passThroughReason(request, response) {
   if (request.method !== 'GET') return `method ${request.method}`;
   if (response.status !== 200) return `status ${response.status}`;
   const type = (response.headers.get('Content-Type') || '').toLowerCase();
+  if (type === 'text/html; charset=utf-8' || type === 'text/html') return encodingReason(response);
   const [mime, ...params] = type.split(';').map((s) => s.trim());
   if (mime !== 'text/html') return `content type ${mime || 'none'}`;
   const charset = params.find((p) => p.startsWith('charset='));
   if (charset && !/^charset="?utf-8"?$/.test(charset)) return `charset ${charset.slice(8)}`;
+  return encodingReason(response);
+}
+
+function encodingReason(response) {
   const encoding = (response.headers.get('Content-Encoding') || '').trim().toLowerCase();
   if (!DECODED_ENCODINGS.has(encoding)) return `content encoding ${encoding}`;
   if (!response.body) return 'no body';
@@ -54,11 +59,28 @@ export function passThroughReason(request, response) {
 // The placements this page carries, in order: the origin's Attune-Placements header when it
 // sent one ("" = none), else ATTUNE_PLACEMENTS, else every placement of the config. Unknown
 // ids are dropped.
+// Without the header the answer is the same for every page: it is worked out once per config
+// and settings, and the same frozen array returned (decide.mjs keeps its JSON by identity).
 export function pagePlacements(response, settings, configPlacements) {
   const header = response.headers.get(PLACEMENTS_HEADER);
-  const wanted = header !== null ? splitPlacementList(header) : settings.placements || configPlacements;
-  const known = new Set(configPlacements);
-  return wanted.filter((id) => known.has(id));
+  const config = configLists(configPlacements);
+  if (header !== null) return splitPlacementList(header).filter((id) => config.known.has(id));
+  if (config.settings !== settings) {
+    config.settings = settings;
+    config.list = Object.freeze((settings.placements || configPlacements).filter((id) => config.known.has(id)));
+  }
+  return config.list;
+}
+
+const configs = new WeakMap();  // a config's placement ids → {known: Set, settings, list}
+
+function configLists(configPlacements) {
+  let config = configs.get(configPlacements);
+  if (!config) {
+    config = { known: new Set(configPlacements), settings: null, list: null };
+    configs.set(configPlacements, config);
+  }
+  return config;
 }
 
 // The origin's response with its internal header removed, body untouched.

@@ -8,7 +8,7 @@
 //
 // Format documented in docs/EDGE.md; change it only together with edge_handoff.mjs.
 
-import { scriptJson } from './escape.mjs';
+import { scriptJson, scriptSafe } from './escape.mjs';
 
 export const PAYLOAD_ELEMENT_ID = 'attune-edge';
 export const PAYLOAD_VERSION = 1;
@@ -35,9 +35,29 @@ export function payloadHtml(payload) {
   return `<script type="application/json" id="${PAYLOAD_ELEMENT_ID}">${scriptJson(payload)}</script>`;
 }
 
+// The same markup from the engine's own answer: `pageJson` is its {"decisions": [...]} text,
+// whose decisions have exactly the payload's keys in the payload's order (placement,
+// campaign, variant, content, locale, dir, token, holdout, items), so it is embedded as it
+// is rather than parsed, rebuilt and serialised again. Without it (null: a decision was
+// dropped on the way), the payload is built from `decisions`.
+export function handoffMarkup({ visitorId, at, cookieName, decisions, pageJson }) {
+  if (typeof pageJson !== 'string' || !pageJson.startsWith(PAGE_PREFIX)) {
+    return payloadHtml(handoffPayload({ visitorId, at, cookieName, decisions }));
+  }
+  const head = `{"v":${PAYLOAD_VERSION},"visitor":${JSON.stringify(visitorId)},"at":${JSON.stringify(at)},` +
+    `"cookie":${JSON.stringify(cookieName)},`;
+  return `<script type="application/json" id="${PAYLOAD_ELEMENT_ID}">${scriptSafe(head + pageJson.slice(1))}</script>`;
+}
+
+const PAGE_PREFIX = '{"decisions":[';
+
 // Tokens of what the edge rendered and counted, for the Attune-Tokens response header.
 export function payloadTokens(payload) {
+  return decisionTokens(payload.decisions);
+}
+
+export function decisionTokens(decisions) {
   const tokens = [];
-  for (const d of payload.decisions) if (typeof d.token === 'string') tokens.push(d.token);
+  for (const d of decisions) if (typeof d.token === 'string') tokens.push(d.token);
   return tokens;
 }

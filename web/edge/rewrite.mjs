@@ -30,17 +30,34 @@ const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
 const MAX_ATTRIBUTE_PAIRS = 16;
 const LOCALE = /^[A-Za-z0-9-]{1,35}$/;
 
+// What depends only on the page's markup (a data-attune-attr value, a field name) is the same
+// on every request for that page: it is worked out once per isolate and kept, bounded in
+// entries and in key length.
+const MAX_CACHED = 512;
+const MAX_CACHED_KEY = 256;
+const attributeSpecs = new Map();  // data-attune-attr value → [{name, field, refused}]
+const fieldNames = new Map();  // data-attune-field value → whether it is a usable field name
+const selectors = new Map();  // placement id → its three selectors
+
+function remember(cache, key, value) {
+  if (typeof key === 'string' && key.length > MAX_CACHED_KEY) return value;
+  if (cache.size >= MAX_CACHED) cache.clear();
+  cache.set(key, value);
+  return value;
+}
+
 // The rewriter for one response: rewriter.transform(response) streams it.
 export function htmlRewriter(decisions, payloadMarkup) {
   const report = { refused: [] };
   const rewriter = new HTMLRewriter();
   for (const d of decisions) {
     if (!d.content || typeof d.content !== 'object') continue;  // nothing decided: origin markup stays
-    const scope = `[data-attune-placement="${cssString(d.placement)}"]`;
+    const scoped = selectorsFor(d.placement);
     try {
-      rewriter.on(scope, { element: guarded(report, d, (el) => placementElement(el, d, report)) });
-      rewriter.on(`${scope} [data-attune-field]`, { element: guarded(report, d, (el) => fillField(el, d, report)) });
-      rewriter.on(`${scope} [data-attune-attr]`, { element: guarded(report, d, (el) => setAttributes(el, d, report)) });
+      const placement = new Placement(d, report);
+      rewriter.on(scoped.placement, { element: (el) => placement.placementElement(el) });
+      rewriter.on(scoped.field, { element: (el) => placement.fieldElement(el) });
+      rewriter.on(scoped.attr, { element: (el) => placement.attributeElement(el) });
     } catch (e) {
       report.refused.push(`${d.placement}: no selector for this id (${message(e)})`);
     }
@@ -49,53 +66,98 @@ export function htmlRewriter(decisions, payloadMarkup) {
   return rewriter;
 }
 
-function placementElement(el, d, report) {
-  if (typeof d.campaign === 'string') el.setAttribute('data-attune-campaign', escapeAttribute(cleanText(d.campaign)));
-  if (typeof d.variant === 'string') el.setAttribute('data-attune-variant', escapeAttribute(cleanText(d.variant)));
-  if (d.holdout === true) el.setAttribute('data-attune-holdout', 'true');
-  if (typeof d.locale === 'string' && LOCALE.test(d.locale)) el.setAttribute('lang', d.locale);
-  if (d.dir === 'rtl' || d.dir === 'ltr') el.setAttribute('dir', d.dir);
-  if (el.hasAttribute('data-attune-field')) fillField(el, d, report);
-  if (el.hasAttribute('data-attune-attr')) setAttributes(el, d, report);
+function selectorsFor(id) {
+  const known = selectors.get(id);
+  if (known !== undefined) return known;
+  const scope = `[data-attune-placement="${cssString(id)}"]`;
+  return remember(selectors, id, { placement: scope, field: `${scope} [data-attune-field]`, attr: `${scope} [data-attune-attr]` });
 }
 
-function fillField(el, d, report) {
-  const field = el.getAttribute('data-attune-field');
-  const value = fieldValue(d, field);
-  if (value === null) return;  // no such field in this content: the origin's text stays
-  const tag = el.tagName.toLowerCase();
-  if (NO_TEXT_ELEMENTS.has(tag)) {
-    report.refused.push(`${d.placement}: field "${clip(field)}" not written into <${tag}>`);
-    return;
+// One placement's decision as the handlers write it. Each handler catches everything: an
+// exception inside one would cut the page off mid-stream.
+class Placement {
+  constructor(d, report) {
+    this.d = d;
+    this.report = report;
   }
-  el.setInnerContent(cleanText(value), { html: false });
-}
 
-function setAttributes(el, d, report) {
-  const tag = el.tagName.toLowerCase();
-  const pairs = parsePairs(el.getAttribute('data-attune-attr'));
-  for (const [name, field] of pairs) {
-    const value = fieldValue(d, field);
-    if (value === null) continue;
-    const why = refusedAttribute(tag, name);
-    if (why) {
-      report.refused.push(`${d.placement}: ${why}`);
-      continue;
+  placementElement(el) {
+    try {
+      const d = this.d;
+      if (typeof d.campaign === 'string') el.setAttribute('data-attune-campaign', escapeAttribute(cleanText(d.campaign)));
+      if (typeof d.variant === 'string') el.setAttribute('data-attune-variant', escapeAttribute(cleanText(d.variant)));
+      if (d.holdout === true) el.setAttribute('data-attune-holdout', 'true');
+      if (typeof d.locale === 'string' && LOCALE.test(d.locale)) el.setAttribute('lang', d.locale);
+      if (d.dir === 'rtl' || d.dir === 'ltr') el.setAttribute('dir', d.dir);
+      // hasAttribute first: a placement element is rarely a field itself, and asking is
+      // cheaper than reading.
+      if (el.hasAttribute('data-attune-field')) this.fill(el, el.getAttribute('data-attune-field'));
+      if (el.hasAttribute('data-attune-attr')) this.setAttributes(el, el.getAttribute('data-attune-attr'));
+    } catch (e) {
+      this.refuse(message(e));
     }
-    // A URL is checked as given: a control or format character inside it is a reason to
-    // refuse, not something to clean away into a different URL.
-    const text = URL_ATTRIBUTES.has(name) ? urlAttributeValue(name, value) : cleanText(value);
-    if (text === null) {
-      report.refused.push(`${d.placement}: ${name} from "${clip(field)}" is not an http(s), mailto, tel or relative URL`);
-      continue;
+  }
+
+  fieldElement(el) {
+    try {
+      this.fill(el, el.getAttribute('data-attune-field'));
+    } catch (e) {
+      this.refuse(message(e));
     }
-    el.setAttribute(name, escapeAttribute(text));
+  }
+
+  attributeElement(el) {
+    try {
+      this.setAttributes(el, el.getAttribute('data-attune-attr'));
+    } catch (e) {
+      this.refuse(message(e));
+    }
+  }
+
+  fill(el, field) {
+    const value = fieldValue(this.d, field);
+    if (value === null) return;  // no such field in this content: the origin's text stays
+    const tag = el.tagName.toLowerCase();
+    if (NO_TEXT_ELEMENTS.has(tag)) {
+      this.refuse(`field "${clip(field)}" not written into <${tag}>`);
+      return;
+    }
+    el.setInnerContent(cleanText(value), { html: false });
+  }
+
+  setAttributes(el, spec) {
+    let tag = null;
+    for (const { name, field, refused } of attributePairs(spec)) {
+      const value = fieldValue(this.d, field);
+      if (value === null) continue;
+      if (refused) {
+        this.refuse(refused);
+        continue;
+      }
+      tag ??= el.tagName.toLowerCase();
+      if (NO_ATTRIBUTE_ELEMENTS.has(tag)) {
+        this.refuse(`attributes of <${tag}> are not written`);
+        continue;
+      }
+      // A URL is checked as given: a control or format character inside it is a reason to
+      // refuse, not something to clean away into a different URL.
+      const text = URL_ATTRIBUTES.has(name) ? urlAttributeValue(name, value) : cleanText(value);
+      if (text === null) {
+        this.refuse(`${name} from "${clip(field)}" is not an http(s), mailto, tel or relative URL`);
+        continue;
+      }
+      el.setAttribute(name, escapeAttribute(text));
+    }
+  }
+
+  refuse(why) {
+    this.report.refused.push(`${this.d.placement}: ${why}`);
   }
 }
 
-function refusedAttribute(tag, name) {
+// Why an attribute may never be written, whatever the element ('' = it may be).
+function refusedAttribute(name) {
   if (!ATTRIBUTE_NAME.test(name)) return `attribute name "${clip(name)}" refused`;
-  if (NO_ATTRIBUTE_ELEMENTS.has(tag)) return `attributes of <${tag}> are not written`;
   if (name.startsWith('on')) return `event handler attribute ${name} refused`;
   if (name === 'style' || name === 'srcdoc' || name === 'http-equiv' || name.startsWith('data-attune-')) {
     return `attribute ${name} refused`;
@@ -103,27 +165,35 @@ function refusedAttribute(tag, name) {
   return '';
 }
 
-// "href:url, title:headline" → [["href", "url"], ["title", "headline"]]; the last ':' splits,
-// so "xlink:href:url" names xlink:href.
-function parsePairs(spec) {
+// "href:url, title:headline" → [{name: "href", field: "url"}, {name: "title", field: "headline"}];
+// the last ':' splits, so "xlink:href:url" names xlink:href.
+function attributePairs(spec) {
+  const known = attributeSpecs.get(spec);
+  if (known !== undefined) return known;
   const pairs = [];
-  if (typeof spec !== 'string') return pairs;
-  for (const part of spec.split(',')) {
-    const at = part.lastIndexOf(':');
-    if (at <= 0) continue;
-    const name = part.slice(0, at).trim().toLowerCase();
-    const field = part.slice(at + 1).trim();
-    if (name && FIELD_NAME.test(field)) pairs.push([name, field]);
-    if (pairs.length === MAX_ATTRIBUTE_PAIRS) break;
+  if (typeof spec === 'string') {
+    for (const part of spec.split(',')) {
+      const at = part.lastIndexOf(':');
+      if (at <= 0) continue;
+      const name = part.slice(0, at).trim().toLowerCase();
+      const field = part.slice(at + 1).trim();
+      if (name && isFieldName(field)) pairs.push(Object.freeze({ name, field, refused: refusedAttribute(name) }));
+      if (pairs.length === MAX_ATTRIBUTE_PAIRS) break;
+    }
   }
-  return pairs;
+  return remember(attributeSpecs, spec, Object.freeze(pairs));
+}
+
+function isFieldName(field) {
+  if (typeof field !== 'string') return false;
+  const known = fieldNames.get(field);
+  return known !== undefined ? known : remember(fieldNames, field, FIELD_NAME.test(field));
 }
 
 function fieldValue(d, field) {
-  if (typeof field !== 'string' || !FIELD_NAME.test(field)) return null;
-  if (!Object.hasOwn(d.content, field)) return null;
+  if (!isFieldName(field) || !Object.hasOwn(d.content, field)) return null;
   const value = d.content[field];
-  return typeof value === 'string' || typeof value === 'number' ? String(value) : null;
+  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
 }
 
 // The payload goes at the end of <head> (after any <meta charset>, which must stay within the
@@ -174,16 +244,6 @@ function injectPayload(rewriter, markup, report) {
       }
     },
   });
-}
-
-function guarded(report, d, handle) {
-  return (el) => {
-    try {
-      handle(el);
-    } catch (e) {
-      report.refused.push(`${d.placement}: ${message(e)}`);
-    }
-  };
 }
 
 // A CSS string body: placement ids come from the config, but a quote or backslash in one

@@ -37,8 +37,24 @@ export function offsetFromText(value, nowMs) {
   return zoneOffset(text, nowMs);
 }
 
+// A zone's offset changes only at a transition, and transitions fall on whole minutes: one
+// computed offset serves every request of that zone within the same UTC minute. The Intl
+// lookup (formatToParts) costs far more than the rest of a request's inputs together.
+const offsets = new Map();  // zone → {minute, offset}
+
 export function zoneOffset(zone, nowMs) {
-  if (typeof zone !== 'string' || !ZONE.test(zone)) return null;
+  // Only zone-shaped text is looked up or kept: a client's junk header never fills the cache.
+  if (typeof zone !== 'string' || !ZONE.test(zone) || !Number.isFinite(nowMs)) return null;
+  const minute = Math.floor(nowMs / 60000);
+  const known = offsets.get(zone);
+  if (known !== undefined && known.minute === minute) return known.offset;
+  const offset = computeZoneOffset(zone, nowMs);
+  if (offsets.size >= MAX_CACHED_ZONES) offsets.clear();
+  offsets.set(zone, { minute, offset });
+  return offset;
+}
+
+function computeZoneOffset(zone, nowMs) {
   const format = formatFor(zone);
   if (!format) return null;
   try {

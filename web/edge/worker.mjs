@@ -33,11 +33,11 @@
 import { readSettings } from './settings.mjs';
 import { parseCookies } from './cookies.mjs';
 import { decideRequest } from './decide.mjs';
-import { discardEngine, edgeEngine } from './engine.mjs';
+import { discardEngine, edgeEngine, readyEngine } from './engine.mjs';
 import { personalizedHeaders } from './headers.mjs';
 import { gpcOf, visitorInput } from './inputs.mjs';
 import { isLoop, originRequest, pagePlacements, passThroughReason, withoutInternalHeaders } from './origin.mjs';
-import { handoffPayload, payloadHtml, payloadTokens } from './payload.mjs';
+import { decisionTokens, handoffMarkup } from './payload.mjs';
 import { htmlRewriter } from './rewrite.mjs';
 
 let settingsReported = false;
@@ -57,9 +57,10 @@ export default {
         headers: { 'Content-Type': 'text/plain; charset=utf-8', 'Cache-Control': 'no-store' },
       });
     }
+    const url = new URL(request.url);
     let response;
     try {
-      response = await fetch(originRequest(request, settings));
+      response = await fetch(originRequest(request, settings, url));
     } catch (e) {
       console.error(`attune-edge: the origin did not answer: ${message(e)}`);
       return new Response('Bad gateway: the origin did not answer\n', {
@@ -71,11 +72,11 @@ export default {
 
     let loaded;
     try {
-      loaded = await edgeEngine(settings);
+      loaded = readyEngine() || (await edgeEngine(settings));
       if (loaded.error) return withoutInternalHeaders(response);
-      return personalize(request, response, settings, loaded);
+      return personalize(request, url, response, settings, loaded);
     } catch (e) {
-      console.error(`attune-edge: personalising ${new URL(request.url).pathname} failed, passing it through: ${message(e)}`);
+      console.error(`attune-edge: personalising ${url.pathname} failed, passing it through: ${message(e)}`);
       if (loaded && !loaded.error) discardEngine(loaded);
       return withoutInternalHeaders(response);
     }
@@ -84,7 +85,7 @@ export default {
 
 // Everything that can fail happens before the body is handed to the rewriter, so a failure
 // still leaves the origin's response intact to pass through.
-function personalize(request, response, settings, loaded) {
+function personalize(request, url, response, settings, loaded) {
   const placements = pagePlacements(response, settings, loaded.placements);
   if (placements.length === 0) return withoutInternalHeaders(response);
 
@@ -93,28 +94,29 @@ function personalize(request, response, settings, loaded) {
   const gpc = gpcOf(request);
   const outcome = decideRequest(loaded, {
     cookieText: cookies.get(settings.cookie),
-    input: visitorInput(request, settings, cookies, now),
+    input: visitorInput(request, settings, cookies, now, url, gpc),
     placements,
     gpc,
   });
   if (outcome.error) {
-    console.error(`attune-edge: no decision for ${new URL(request.url).pathname}, passing it through: ${outcome.error}`);
+    console.error(`attune-edge: no decision for ${url.pathname}, passing it through: ${outcome.error}`);
     return withoutInternalHeaders(response);
   }
   if (outcome.dropped) console.warn(`attune-edge: ${outcome.dropped}`);
 
-  const payload = handoffPayload({
+  const markup = handoffMarkup({
     visitorId: outcome.visitorId,
     at: now,
     cookieName: settings.cookie,
     decisions: outcome.decisions,
+    pageJson: outcome.pageJson,
   });
   const headers = personalizedHeaders(response.headers, {
     settings,
     cookie: outcome.cookie,
-    tokens: payloadTokens(payload),
+    tokens: decisionTokens(outcome.decisions),
   });
-  const rewriter = htmlRewriter(outcome.decisions, payloadHtml(payload));
+  const rewriter = htmlRewriter(outcome.decisions, markup);
   // The body is handed over last: from here on, nothing is left to fail.
   const { status, statusText } = response;
   return rewriter.transform(new Response(response.body, { status, statusText, headers }));
