@@ -11,32 +11,18 @@
 // javascript: URL) is left as the origin had it and reported once per response. Handlers
 // never throw: an exception inside one would cut the page off mid-stream.
 
-import { URL_ATTRIBUTES, cleanText, escapeAttribute, urlAttributeValue } from './escape.mjs';
+import { LOCALE, NO_TEXT_ELEMENTS, attributeText, clip, fieldValue, parsePairs } from '../lib/markup.mjs';
+import { cleanText, escapeAttribute } from './escape.mjs';
 
-// Elements whose content is not parsed as text (escaping would not mean what it says) or
-// that have no content at all.
-const NO_TEXT_ELEMENTS = new Set([
-  'script', 'style', 'iframe', 'noembed', 'noframes', 'noscript', 'xmp', 'plaintext', 'template',
-  'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track',
-  'wbr', 'param', 'keygen', 'frame', 'object', 'svg', 'math',
-]);
-// Elements whose attributes load or run something beyond a link or an image.
-const NO_ATTRIBUTE_ELEMENTS = new Set([
-  'script', 'style', 'base', 'meta', 'link', 'object', 'embed', 'applet', 'iframe', 'frame',
-  'frameset', 'template',
-]);
-const ATTRIBUTE_NAME = /^[a-z][a-z0-9_.:-]{0,63}$/;
-const FIELD_NAME = /^[A-Za-z0-9_.-]{1,64}$/;
-const MAX_ATTRIBUTE_PAIRS = 16;
-const LOCALE = /^[A-Za-z0-9-]{1,35}$/;
+// Which elements and attributes may be written, and how a URL is checked, are the DOM
+// helper's rules (web/lib/markup.mjs): the edge and the browser write a page alike.
 
 // What depends only on the page's markup (a data-attune-attr value, a field name) is the same
 // on every request for that page: it is worked out once per isolate and kept, bounded in
 // entries and in key length.
 const MAX_CACHED = 512;
 const MAX_CACHED_KEY = 256;
-const attributeSpecs = new Map();  // data-attune-attr value → [{name, field, refused}]
-const fieldNames = new Map();  // data-attune-field value → whether it is a usable field name
+const attributeSpecs = new Map();  // data-attune-attr value → [[name, field], ...]
 const selectors = new Map();  // placement id → its three selectors
 
 function remember(cache, key, value) {
@@ -115,7 +101,7 @@ class Placement {
   }
 
   fill(el, field) {
-    const value = fieldValue(this.d, field);
+    const value = fieldValue(this.d.content, field);
     if (value === null) return;  // no such field in this content: the origin's text stays
     const tag = el.tagName.toLowerCase();
     if (NO_TEXT_ELEMENTS.has(tag)) {
@@ -127,26 +113,16 @@ class Placement {
 
   setAttributes(el, spec) {
     let tag = null;
-    for (const { name, field, refused } of attributePairs(spec)) {
-      const value = fieldValue(this.d, field);
+    for (const [name, field] of attributePairs(spec)) {
+      const value = fieldValue(this.d.content, field);
       if (value === null) continue;
-      if (refused) {
-        this.refuse(refused);
-        continue;
-      }
       tag ??= el.tagName.toLowerCase();
-      if (NO_ATTRIBUTE_ELEMENTS.has(tag)) {
-        this.refuse(`attributes of <${tag}> are not written`);
+      const written = attributeText(tag, name, value);
+      if (written.refused !== undefined) {
+        this.refuse(`${written.refused} (field "${clip(field)}")`);
         continue;
       }
-      // A URL is checked as given: a control or format character inside it is a reason to
-      // refuse, not something to clean away into a different URL.
-      const text = URL_ATTRIBUTES.has(name) ? urlAttributeValue(name, value) : cleanText(value);
-      if (text === null) {
-        this.refuse(`${name} from "${clip(field)}" is not an http(s), mailto, tel or relative URL`);
-        continue;
-      }
-      el.setAttribute(name, escapeAttribute(text));
+      el.setAttribute(name, escapeAttribute(written.text));
     }
   }
 
@@ -155,45 +131,11 @@ class Placement {
   }
 }
 
-// Why an attribute may never be written, whatever the element ('' = it may be).
-function refusedAttribute(name) {
-  if (!ATTRIBUTE_NAME.test(name)) return `attribute name "${clip(name)}" refused`;
-  if (name.startsWith('on')) return `event handler attribute ${name} refused`;
-  if (name === 'style' || name === 'srcdoc' || name === 'http-equiv' || name.startsWith('data-attune-')) {
-    return `attribute ${name} refused`;
-  }
-  return '';
-}
-
-// "href:url, title:headline" → [{name: "href", field: "url"}, {name: "title", field: "headline"}];
-// the last ':' splits, so "xlink:href:url" names xlink:href.
+// parsePairs of a data-attune-attr value, kept per value (pages repeat them on every request).
 function attributePairs(spec) {
   const known = attributeSpecs.get(spec);
   if (known !== undefined) return known;
-  const pairs = [];
-  if (typeof spec === 'string') {
-    for (const part of spec.split(',')) {
-      const at = part.lastIndexOf(':');
-      if (at <= 0) continue;
-      const name = part.slice(0, at).trim().toLowerCase();
-      const field = part.slice(at + 1).trim();
-      if (name && isFieldName(field)) pairs.push(Object.freeze({ name, field, refused: refusedAttribute(name) }));
-      if (pairs.length === MAX_ATTRIBUTE_PAIRS) break;
-    }
-  }
-  return remember(attributeSpecs, spec, Object.freeze(pairs));
-}
-
-function isFieldName(field) {
-  if (typeof field !== 'string') return false;
-  const known = fieldNames.get(field);
-  return known !== undefined ? known : remember(fieldNames, field, FIELD_NAME.test(field));
-}
-
-function fieldValue(d, field) {
-  if (!isFieldName(field) || !Object.hasOwn(d.content, field)) return null;
-  const value = d.content[field];
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : null;
+  return remember(attributeSpecs, spec, Object.freeze(parsePairs(spec)));
 }
 
 // The payload goes at the end of <head> (after any <meta charset>, which must stay within the
@@ -250,11 +192,6 @@ function injectPayload(rewriter, markup, report) {
 // must not break the selector.
 function cssString(text) {
   return String(text).replace(/["\\]/g, '\\$&').replace(/[\n\r\f]/g, ' ');
-}
-
-function clip(text) {
-  const s = String(text);
-  return s.length > 64 ? `${s.slice(0, 64)}…` : s;
 }
 
 function message(e) {

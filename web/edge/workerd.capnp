@@ -36,6 +36,7 @@ const edgeWorker :Workerd.Worker = (
     (name = "dist/attune.wasm", wasm = embed "../dist/attune.wasm"),
     (name = "lib/instantiate.mjs", esModule = embed "../lib/instantiate.mjs"),
     (name = "lib/boundary.mjs", esModule = embed "../lib/boundary.mjs"),
+    (name = "lib/markup.mjs", esModule = embed "../lib/markup.mjs"),
   ],
   compatibilityDate = "2026-11-01",
   bindings = [

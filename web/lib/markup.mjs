@@ -12,7 +12,7 @@
 export const NO_TEXT_ELEMENTS = new Set([
   'script', 'style', 'iframe', 'noembed', 'noframes', 'noscript', 'xmp', 'plaintext', 'template',
   'area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track',
-  'wbr', 'param', 'keygen', 'frame', 'object', 'svg', 'math', 'textarea', 'title', 'option',
+  'wbr', 'param', 'keygen', 'frame', 'object', 'svg', 'math',
 ]);
 
 // Elements whose attributes load or run something beyond a link or an image, and SVG
@@ -36,8 +36,14 @@ const UNSAFE_TEXT = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 const HAS_LONE_SURROGATE = new RegExp(LONE_SURROGATE.source);  // not global: no lastIndex state
 
+// Anything either rule above could change (every surrogate, paired or not): one scan of a
+// value that needs no cleaning — nearly every value — instead of two replacing passes.
+const MAY_NEED_CLEANING = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F\u202A-\u202E\u2066-\u2069\uD800-\uDFFF]/;
+
 export function cleanText(value) {
-  return String(value).replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE_TEXT, '');
+  const text = typeof value === 'string' ? value : String(value);
+  if (!MAY_NEED_CLEANING.test(text)) return text;
+  return text.replace(LONE_SURROGATE, '\uFFFD').replace(UNSAFE_TEXT, '');
 }
 
 // Attributes whose value the browser resolves as a URL (a fetch, a navigation, a form

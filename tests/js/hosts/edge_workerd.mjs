@@ -18,6 +18,7 @@ const PACKAGE_MODULES = [
   ['dist/attune.wasm', 'wasm', join(DIST_DIR, 'attune.wasm')],
   ['lib/instantiate.mjs', 'esModule', join(WEB_DIR, 'lib', 'instantiate.mjs')],
   ['lib/boundary.mjs', 'esModule', join(WEB_DIR, 'lib', 'boundary.mjs')],
+  ['lib/markup.mjs', 'esModule', join(WEB_DIR, 'lib', 'markup.mjs')],
 ];
 
 export function edgeModuleFiles() {
