@@ -10,10 +10,10 @@
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 20_000;
 const PAGE = 'tests/js/hosts/collector_page.html';
@@ -30,12 +30,7 @@ before(async () => {
   assertBuilt();
   files = await startStaticServer(REPO_ROOT, PAGE);
   server = await startCollector(files.url);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -12,10 +12,10 @@ import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { REPO_ROOT, VECTOR_DIR, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 30_000;
 const KEY = 'attune:state';
@@ -37,12 +37,7 @@ before(async () => {
   assertBuilt();
   files = await startStaticServer(REPO_ROOT, 'tests/js/hosts/consent_page.html');
   server = await startCollectorServer(files.url);
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

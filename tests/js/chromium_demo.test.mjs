@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { startDemoServer } from '../../demo/server.mjs';
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 60_000;
 const SIMULATION_TIMEOUT_MS = 300_000;  // 10,000 visitors on 2 shared cores
@@ -32,12 +32,7 @@ before(async () => {
   assertBuilt();
   mkdirSync(SHOTS, { recursive: true });
   server = await startDemoServer({ port: 0 });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -8,11 +8,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { startEdgeWorkerd, writeEdgeBundle } from './hosts/edge_workerd.mjs';
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 30_000;
 const CONFIG = JSON.parse(readFileSync(join(REPO_ROOT, 'tests/js/hosts/edge_page_config.json'), 'utf8'));
@@ -29,12 +29,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'attune-edge-browser-'));
   const bundle = writeEdgeBundle(dir, { main: { config: CONFIG, env: { ATTUNE_ORIGIN: origin.url } } });
   workerd = await startEdgeWorkerd(bundle.path, bundle.sockets, { timeoutMs: TIMEOUT_MS });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext({ locale: 'de-DE', extraHTTPHeaders: { 'Accept-Language': 'de-DE,de;q=0.9' } });
 });
 

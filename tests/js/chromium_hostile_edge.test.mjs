@@ -14,12 +14,11 @@ import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
 
 import { BROWSER_TIMEOUT_MS, launchChromium } from './hosts/chromium.mjs';
 import { startEdgeWorkerd, writeEdgeBundle } from './hosts/edge_workerd.mjs';
 import { HOSTILE_TEXT, HOSTILE_URLS } from './hosts/hostile_corpus.mjs';
-import { DIST_DIR, REPO_ROOT, WEB_DIR, assertBuilt } from './hosts/node_host.mjs';
+import { REPO_ROOT, assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 
 const NONCE = 'attune-test-nonce';
 const PAGE_CSP = `default-src 'self'; script-src 'nonce-${NONCE}'; style-src 'self'; img-src * data:; `
@@ -112,9 +111,7 @@ function startOrigin() {
 
 before(async () => {
   assertBuilt();
-  const { default: createAttuneModule } = await import(pathToFileURL(join(DIST_DIR, 'attune.mjs')).href);
-  const { instantiateModule } = await import(pathToFileURL(join(WEB_DIR, 'lib', 'instantiate.mjs')).href);
-  native = await instantiateModule(createAttuneModule, { wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) }, () => undefined);
+  native = await loadNativeModule();
   engine = new native.Engine(JSON.stringify(CONFIG));
   assert.equal(engine.ok(), true, engine.errorsJson());
   origin = await startOrigin();

@@ -6,10 +6,10 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import { REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 30_000;
 const EVENTS_PER_PAGE = 1000;
@@ -22,12 +22,7 @@ const pages = [];
 before(async () => {
   assertBuilt();
   server = await startStaticServer(REPO_ROOT, 'tests/js/hosts/state_page.html');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   context = await browser.newContext();
 });
 

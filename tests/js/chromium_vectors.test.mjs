@@ -4,7 +4,6 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
 
 import {
   REPO_ROOT,
@@ -16,6 +15,7 @@ import {
 } from './hosts/node_host.mjs';
 import { startStaticServer } from './hosts/static_server.mjs';
 import { deepEqual, runVectors } from './run_vectors.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 20_000;
 const files = readVectorFiles();
@@ -31,12 +31,7 @@ before(async () => {
   assertBuilt();
   nodeResults = await runVectors(await loadNodeAttune(), files);
   server = await startStaticServer(REPO_ROOT, 'tests/js/hosts/vectors.html');
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage();
   page.on('console', (m) => {
     if (m.type() === 'error') pageProblems.push(`console.error: ${m.text()}`);

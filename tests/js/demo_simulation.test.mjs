@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { before, test } from 'node:test';
 
 import { MAX_VISITORS, startSimulation } from '../../demo/kpi/simulation.mjs';
-import createAttuneModule from '../../web/dist/attune.mjs';
-import { instantiateModule } from '../../web/lib/instantiate.mjs';
-import { DIST_DIR, REPO_ROOT, assertBuilt } from './hosts/node_host.mjs';
+import { REPO_ROOT, assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 
 const CONFIG_TEXT = readFileSync(join(REPO_ROOT, 'demo', 'campaigns.json'), 'utf8');
 const CONFIG = JSON.parse(CONFIG_TEXT);
@@ -20,7 +18,7 @@ let Module;
 
 before(async () => {
   assertBuilt();
-  Module = await instantiateModule(createAttuneModule, { wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) }, () => undefined);
+  Module = await loadNativeModule();
 });
 
 function simulate(options, chunks = [options.visitors]) {

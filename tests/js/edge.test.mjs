@@ -12,12 +12,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { pathToFileURL } from 'node:url';
-import { chromium } from 'playwright-core';
 
-import { DIST_DIR, WEB_DIR, assertBuilt } from './hosts/node_host.mjs';
+import { assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 import { PAGE, sha256, startEdgeOrigin } from './hosts/edge_origin.mjs';
 import { EDGE_DIR, edgeModuleFiles, startEdgeWorkerd, writeEdgeBundle } from './hosts/edge_workerd.mjs';
+import { launchChromium } from './hosts/chromium.mjs';
 
 const TIMEOUT_MS = 20_000;
 const COOKIE_BUDGET = 3800;
@@ -107,9 +106,7 @@ let engine;
 
 before(async () => {
   assertBuilt();
-  const { default: createAttuneModule } = await import(pathToFileURL(join(DIST_DIR, 'attune.mjs')).href);
-  const { instantiateModule } = await import(pathToFileURL(join(WEB_DIR, 'lib', 'instantiate.mjs')).href);
-  native = await instantiateModule(createAttuneModule, { wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) }, () => undefined);
+  native = await loadNativeModule();
   engine = new native.Engine(JSON.stringify(CONFIG));
   assert.equal(engine.ok(), true, engine.errorsJson());
 
@@ -126,12 +123,7 @@ before(async () => {
   });
   workerd = await startEdgeWorkerd(bundle.path, bundle.sockets, { timeoutMs: TIMEOUT_MS });
 
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: ['--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   parserPage = await browser.newPage();
 });
 

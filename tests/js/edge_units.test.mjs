@@ -6,12 +6,12 @@
 // the real Wasm engine; the worker itself runs in workerd in edge.test.mjs.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { pathToFileURL } from 'node:url';
 
-import { DIST_DIR, WEB_DIR, assertBuilt } from './hosts/node_host.mjs';
+import { WEB_DIR, assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 import { mulberry32 } from './prng.mjs';
 
 const edge = (file) => import(pathToFileURL(join(WEB_DIR, 'edge', file)).href);
@@ -160,9 +160,7 @@ describe('one crossing per request, one Visitor per isolate', () => {
 
   before(async () => {
     assertBuilt();
-    const { default: createAttuneModule } = await import(pathToFileURL(join(DIST_DIR, 'attune.mjs')).href);
-    const { instantiateModule } = await import(pathToFileURL(join(WEB_DIR, 'lib', 'instantiate.mjs')).href);
-    native = await instantiateModule(createAttuneModule, { wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) }, () => undefined);
+    native = await loadNativeModule();
     const engine = new native.Engine(JSON.stringify(CONFIG));
     assert.equal(engine.ok(), true, engine.errorsJson());
     loaded = { native, engine, visitor: new native.Visitor(), placements: ['hero', 'recs', 'empty'] };

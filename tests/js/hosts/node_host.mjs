@@ -27,6 +27,15 @@ export async function loadNodeAttune() {
   return loadAttune({ wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) });
 }
 
+// The module's own classes (Engine, Visitor, Kpi; bindings/facade.js), below the package API:
+// for suites that stand where the edge worker or the demo's Web Worker stands.
+export async function loadNativeModule() {
+  assertBuilt();
+  const { default: createAttuneModule } = await import(pathToFileURL(join(DIST_DIR, 'attune.mjs')).href);
+  const { instantiateModule } = await import(pathToFileURL(join(WEB_DIR, 'lib', 'instantiate.mjs')).href);
+  return instantiateModule(createAttuneModule, { wasmBinary: readFileSync(join(DIST_DIR, 'attune.wasm')) }, () => undefined);
+}
+
 // `{conditions: [...], ...}`; a file that does not exist is left out.
 export function readVectorFiles() {
   const files = {};
