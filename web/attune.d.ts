@@ -13,6 +13,32 @@ export interface LoadOptions {
   wasmModule?: WebAssembly.Module;
   /** Browser: where to stream the binary from. Default: `dist/attune.wasm` next to this module. */
   wasmUrl?: string | URL;
+  /**
+   * Called once per Wasm trap, on a microtask after the call that trapped (never inside it;
+   * a throwing handler is ignored). The trap was recovered from unless `recovered` is false.
+   */
+  onTrap?: (report: TrapReport) => void;
+}
+
+/** One Wasm trap: what it said, whether a fresh instance took over, how many so far. */
+export interface TrapReport {
+  readonly error: string;
+  readonly recovered: boolean;
+  readonly recoveries: number;
+  /** Why it was not recovered: too many traps (4 within 60 s) or a fresh instance failed. */
+  readonly reason?: string;
+}
+
+/**
+ * How Wasm traps went: `ok` while calls reach a live instance (after 0 or more
+ * recoveries), `failed` once recovery gave up — every call then returns `{ error }`; load
+ * the module again (or reload the page) to start over.
+ */
+export interface Health {
+  readonly status: 'ok' | 'failed';
+  readonly recoveries: number;
+  readonly lastError?: string;
+  readonly reason?: string;
 }
 
 /**
@@ -40,6 +66,8 @@ export interface Attune {
   renderTemplate(request: TemplateRequest | string): TemplateResult | ErrorResult;
   /** GrowthBook hash v2 of `seed + id` (UTF-16 code units): a number in [0, 1). */
   hashBucket(seed: string, id: string): number | ErrorResult;
+  /** Traps recovered from so far, and whether recovery gave up. */
+  health(): Health;
 }
 
 export type CompileResult = { ok: true; engine: Engine } | { ok: false; errors: ValidationError[] };
@@ -329,6 +357,7 @@ export interface AttuneLean {
   /** Loads a compiled config (from `attune compile` or `engine.compiled()`). */
   load(bytes: Uint8Array | ArrayBuffer): CompileResult;
   hashBucket(seed: string, id: string): number | ErrorResult;
+  health(): Health;
 }
 
 // ---- The stateful browser runtime (web/runtime.mjs; docs/FORMATS.md "Visitor state") ----
@@ -560,6 +589,8 @@ export interface AttuneRuntime {
   /** The visitor's id (generated once; kept in the state blob while `storage` is in force, else new on every page); undefined after close(). */
   readonly visitorId: string | undefined;
   readonly closed: boolean;
+  /** Traps recovered from so far (the visitor reloaded from its last completed change), and whether recovery gave up. */
+  health(): Health;
   /** Sends what the collector holds (with measurement), removes the CMP listener, flushes, stops timers and listeners, frees the Wasm objects. Idempotent; later calls give `{ error: 'runtime closed' }`. */
   close(): Promise<void>;
 }

@@ -1,16 +1,24 @@
 // Attune's JS entry point: loads the Wasm runtime on any host (browser, Node, workerd) and
 // exposes its API as plain JS values. Every call returns a value; none throws. Methods
 // close over the module instead of using `this`, so they work detached too.
+//
+// A Wasm trap in any call is recovered from (lib/recovery.mjs): a fresh instance, every
+// live engine rebuilt from the config text that compiled, the call run once more (every
+// call here is pure), the host told through `onTrap`; `health()` says how it went.
 
 import createAttuneModule from './dist/attune.mjs';
 import { callJson, describeError, isObject, toJson, wellFormed } from './lib/boundary.mjs';
 import { wrapEngine } from './lib/engine.mjs';
 import { instantiateModule } from './lib/instantiate.mjs';
+import { createKeeper, withTestHook } from './lib/recovery.mjs';
 
 export async function loadAttune(options = {}) {
   if (!isObject(options)) throw new TypeError('loadAttune: options must be an object');
+  if (options.onTrap !== undefined && typeof options.onTrap !== 'function') {
+    throw new TypeError('loadAttune: onTrap must be a function');
+  }
   const native = await instantiateModule(createAttuneModule, options, defaultWasmUrl);
-  return wrapModule(native);
+  return wrapModule(createKeeper(native, { onTrap: options.onTrap }));
 }
 
 // Next to this file in the package (dist/attune.wasm). workerd has no import.meta.url.
@@ -19,25 +27,19 @@ function defaultWasmUrl() {
   return base ? new URL('./dist/attune.wasm', base).href : undefined;
 }
 
-function wrapModule(native) {
+function wrapModule(keeper) {
+  // Every call reads the current instance: after a recovery it is a fresh one.
+  const pure = (call) => keeper.run(() => call(keeper.native), { retry: true });
+
   const compile = (config) => {
     const input = toJson(config, 'config');
     if (input.error) return { ok: false, errors: [{ path: '', message: input.error }] };
-    let engine;
-    try {
-      engine = new native.Engine(input.json);
-      if (engine.ok()) return { ok: true, engine: wrapEngine(engine) };
-      const errors = parseErrors(engine.errorsJson());
-      engine.delete();
-      return { ok: false, errors };
-    } catch (e) {
-      deleteQuietly(engine);
-      return { ok: false, errors: [{ path: '', message: describeError(e) }] };
-    }
+    const remake = (native) => new native.Engine(input.json);
+    return keeper.run(() => compileWith(keeper, remake), { retry: true, failed: compileFailed });
   };
 
-  return Object.freeze({
-    version: readVersion(native),
+  const api = {
+    version: readVersion(keeper.native),
 
     compile,
 
@@ -53,19 +55,19 @@ function wrapModule(native) {
       if (cond.error) return { error: cond.error };
       const attrs = toJson(attributes, 'attributes');
       if (attrs.error) return { error: attrs.error };
-      return callJson(() => native.evalConditionJson(cond.json, attrs.json));
+      return pure((native) => callJson(() => native.evalConditionJson(cond.json, attrs.json)));
     },
 
     negotiateLocale(request) {
       const input = toJson(request, 'request');
       if (input.error) return { error: input.error };
-      return callJson(() => native.negotiateLocaleJson(input.json));
+      return pure((native) => callJson(() => native.negotiateLocaleJson(input.json)));
     },
 
     renderTemplate(request) {
       const input = toJson(request, 'request');
       if (input.error) return { error: input.error };
-      return callJson(() => native.renderTemplateJson(input.json));
+      return pure((native) => callJson(() => native.renderTemplateJson(input.json)));
     },
 
     // Replays a visitor timeline (docs/FORMATS.md, tools: simulateJson): profile, triggers
@@ -73,25 +75,50 @@ function wrapModule(native) {
     simulate(request) {
       const input = toJson(request, 'request');
       if (input.error) return { error: input.error };
-      return callJson(() => native.simulateJson(input.json));
+      return pure((native) => callJson(() => native.simulateJson(input.json)));
     },
 
     // An IAB TCF v2.2 TC string decoded, and the purposes it grants (for a vendor id).
     tcf(tcString, vendorId = 0) {
       if (typeof tcString !== 'string') return { error: 'tcString: must be a string' };
-      return callJson(() => native.tcfJson(wellFormed(tcString), Number(vendorId)));
+      return pure((native) => callJson(() => native.tcfJson(wellFormed(tcString), Number(vendorId))));
     },
 
     hashBucket(seed, id) {
       if (typeof seed !== 'string') return { error: 'seed: must be a string' };
       if (typeof id !== 'string') return { error: 'id: must be a string' };
-      try {
-        return native.hashBucket(wellFormed(seed), wellFormed(id));
-      } catch (e) {
-        return { error: describeError(e) };
-      }
+      return pure((native) => {
+        try {
+          return native.hashBucket(wellFormed(seed), wellFormed(id));
+        } catch (e) {
+          return { error: describeError(e) };
+        }
+      });
     },
-  });
+
+    // {status: 'ok' | 'failed', recoveries, lastError?, reason?}: how traps went so far.
+    health: () => keeper.health(),
+  };
+  return Object.freeze(withTestHook(api, keeper));
+}
+
+// One compile on the current instance: {ok, engine} or {ok: false, errors}.
+function compileWith(keeper, remake) {
+  let engine;
+  try {
+    engine = remake(keeper.native);
+    if (engine.ok()) return { ok: true, engine: wrapEngine(engine, keeper, remake) };
+    const errors = parseErrors(engine.errorsJson());
+    engine.delete();
+    return { ok: false, errors };
+  } catch (e) {
+    deleteQuietly(engine);
+    return { ok: false, errors: [{ path: '', message: describeError(e) }] };
+  }
+}
+
+function compileFailed(message) {
+  return { ok: false, errors: [{ path: '', message }] };
 }
 
 function readVersion(native) {

@@ -23,6 +23,14 @@
 //
 // Nothing here throws after createAttune resolves: bad input and storage failures come
 // back as values (`{error}`, `storageStatus`).
+//
+// A Wasm trap is recovered from (lib/recovery.mjs): a fresh instance, the engine compiled
+// again from the config, the visitor reloaded from the checkpoint — its state blob as of
+// the last change that completed (taken after every event, consent change, forget and
+// merge), so counts and the consent record are never lost — and the call run once more.
+// Every call does its Wasm work before anything outside Wasm (the queue, the collector,
+// storage) changes, and the checkpoint is the state before that work, so running it again
+// applies it once. `health()` and the `onTrap` option report it.
 
 import createAttuneModule from './dist/attune.mjs';
 import { callJson, describeError, isObject, toJson, wellFormed } from './lib/boundary.mjs';
@@ -40,6 +48,7 @@ import { defaultContext, mergeContext } from './lib/context.mjs';
 import { COOKIE_BUDGET, DEFAULT_COOKIE, checkCookieName, openCookieStorage } from './lib/cookie_storage.mjs';
 import { adoptedDecision, edgeTokensOf, parseEdgePayload, readEdgePayload } from './lib/edge_handoff.mjs';
 import { instantiateModule } from './lib/instantiate.mjs';
+import { createKeeper, withTestHook } from './lib/recovery.mjs';
 import {
   checkStorageOption,
   decodeBase64Url,
@@ -66,7 +75,7 @@ export async function createAttune(options = {}) {
   const engine = compileEngine(native, settings.config);
   let runtime;
   try {
-    runtime = startRuntime(native, engine, settings);
+    runtime = startRuntime(createKeeper(native, { onTrap: settings.onTrap }), engine, settings);
   } catch (e) {
     deleteQuietly(engine);
     throw new Error(`createAttune: cannot start: ${describeError(e)}`);
@@ -132,7 +141,8 @@ function readOptions(options) {
   if (gpcProblem) fail(gpcProblem);
   const tcfProblem = checkTcfApiOption(options.tcfApi);
   if (tcfProblem) fail(tcfProblem);
-  return { config: config.json, storage, cookie, edge, key, clock, context: options.context,
+  if (options.onTrap !== undefined && typeof options.onTrap !== 'function') fail('onTrap: must be a function');
+  return { config: config.json, onTrap: options.onTrap, storage, cookie, edge, key, clock, context: options.context,
     flushIntervalMs: interval, collectorUrl: url, collectorTransport: options.collectorTransport,
     gpc: gpcReader(options.gpc), tcfApi: options.tcfApi };
 }
@@ -156,8 +166,9 @@ function compileEngine(native, configJson) {
   }
 }
 
-function startRuntime(native, engine, settings) {
+function startRuntime(keeper, engine, settings) {
   const { key, clock, flushIntervalMs, gpc } = settings;
+  let native = keeper.native;  // replaced, with engine and visitor, after a trap (below)
   let { adapter, status } = openStorageFor(settings);
   // Decisions an edge worker made for this page view, adopted instead of deciding again.
   const edgePayload = settings.edge.payload;
@@ -166,6 +177,7 @@ function startRuntime(native, engine, settings) {
   // Tokens from two tabs deciding in the same millisecond must differ (runtime/contact.h).
   engine.seedTokenEntropy(randomUint32());
   let visitor = new native.Visitor();
+  let saved = null;          // the checkpoint: the visitor's state blob after its last completed change
   // Not yet stored, in order: {kind: 'track', type, props (JSON text), now},
   // {kind: 'consent', json, source, now} and {kind: 'forget', id (the new id)}. Replayed onto
   // another tab's state in a merge, so a tab's events, choices and erasures all survive it.
@@ -195,6 +207,36 @@ function startRuntime(native, engine, settings) {
     return t;
   };
 
+  // ---- traps ----
+
+  // Taken after every change to the visitor that completed; never from a trapped instance.
+  function checkpoint() {
+    if (keeper.trapped) return;
+    try {
+      saved = new Uint8Array(visitor.stateView());  // copied: the view dies with the next call
+    } catch {
+      // keeps the previous checkpoint
+    }
+  }
+
+  // The runtime on a fresh instance: the engine from the config, the visitor from the
+  // checkpoint. What died with the old instance is dropped, not deleted.
+  keeper.depend((fresh) => {
+    native = fresh;
+    engine = undefined;
+    visitor = new fresh.Visitor();
+    if (saved) {
+      const report = callJson(() => visitor.loadState(saved));
+      if (!usable(report)) throw new Error(`the checkpoint did not load: ${report.reason || report.error || report.status}`);
+    }
+    engine = compileEngine(fresh, settings.config);
+    engine.seedTokenEntropy(randomUint32());
+    refreshConsent();
+  });
+
+  // An API call: recovered from and run once more after a trap (see the top of this file).
+  const guard = (call) => keeper.run(call, { retry: true });
+
   // ---- consent ----
 
   function purposesOf(v, withGpc) {
@@ -204,8 +246,11 @@ function startRuntime(native, engine, settings) {
 
   // Called whenever the visitor or its record may have changed.
   function refreshConsent() {
-    inForce = purposesOf(visitor, false);
+    const purposes = purposesOf(visitor, false);
     const current = callJson(() => visitor.consentRecordJson());
+    // A trap is not a withdrawal: keep what was in force until the recovery refreshes it.
+    if (keeper.trapped) return;
+    inForce = purposes;
     record = current.error ? { present: false } : current;
     if (collector && !inForce.measurement) collector.clear();
   }
@@ -247,6 +292,8 @@ function startRuntime(native, engine, settings) {
     const result = callJson(() => engine.setConsentJson(visitor, json, source, t));
     if (result.error) return { error: result.error };
     refreshConsent();
+    checkpoint();
+    if (keeper.trapped) return { error: 'engine crashed' };  // run again after the recovery
     const lost = PURPOSES.filter((p) => before[p] && !inForce[p]);
     if (adapter) {
       // Events queued before a withdrawal were erased with the profile: never replay them.
@@ -361,6 +408,7 @@ function startRuntime(native, engine, settings) {
     deleteQuietly(old);
     lastSeen = stored;
     refreshConsent();
+    checkpoint();
   }
 
   function toMemory(what, e) {
@@ -400,7 +448,8 @@ function startRuntime(native, engine, settings) {
   // The flush's critical section: synchronous, so no event of this tab interleaves. Runs
   // under the adapter's lock when it has one.
   function reconcile() {
-    if (!adapter || closed) return;
+    // A trapped instance's answers are not the state: never merge or write from them.
+    if (!adapter || closed || keeper.trapped) return;
     lastFlushAt = Date.now();
     let stored;
     try {
@@ -409,6 +458,7 @@ function startRuntime(native, engine, settings) {
       return toMemory('reading storage', e);
     }
     if (stored !== lastSeen) adopt(stored);
+    if (keeper.trapped) return;
     if (!canStore()) {
       queue = [];  // events are not kept on the device without `storage`
       if (!mustWrite) return;
@@ -546,12 +596,23 @@ function startRuntime(native, engine, settings) {
   }
 
   // A failure inside a merge (a trap in the Wasm) must not escape into a timer or an event
-  // handler: the tab keeps its in-memory state and stops persisting, with the reason.
+  // handler: the tab keeps its in-memory state and stops persisting, with the reason (a
+  // stored value that traps would trap every flush). The instance is replaced; inside an
+  // API call, by that call's run, which also runs it again. A step that failed only because
+  // the instance had trapped before it began is not the stored value's fault.
   function guarded(step) {
+    const wasHealthy = !keeper.trapped;
+    let failure = null;
     try {
       step();
     } catch (e) {
-      toMemory('merging the stored state', e);
+      failure = e;
+    }
+    if (keeper.trapped) {
+      if (wasHealthy) toMemory('merging the stored state', failure || new Error('the engine crashed'));
+      keeper.settle();
+    } else if (failure) {
+      toMemory('merging the stored state', failure);
     }
   }
 
@@ -573,6 +634,7 @@ function startRuntime(native, engine, settings) {
     }
     if (!visitor.id()) visitor.setId(newVisitorId());
     refreshConsent();
+    checkpoint();
     if (adapter) {
       const opened = adapter;
       if (typeof opened.close === 'function') cleanups.push(() => opened.close());
@@ -587,7 +649,7 @@ function startRuntime(native, engine, settings) {
       url: settings.collectorUrl,
       intervalMs: flushIntervalMs,
       allowed: () => !closed && inForce.measurement === true,
-      envelope: () => ({ visitor: visitor.id() }),
+      envelope: () => ({ visitor: currentId() }),
       clock: () => {
         try {
           return now();
@@ -614,7 +676,7 @@ function startRuntime(native, engine, settings) {
       },
     });
     // The CMP may answer at once (a choice made on an earlier page): after the state is loaded.
-    cmp = listenToCmp(settings.tcfApi, applyTcString);
+    cmp = listenToCmp(settings.tcfApi, (tcString) => guard(() => applyTcString(tcString)));
     // Persist a new visitor's id at once when storage is allowed (and find out now whether
     // it works); under the lock, so two tabs opening together settle on one id.
     return mustWrite ? flush() : Promise.resolve();
@@ -661,8 +723,9 @@ function startRuntime(native, engine, settings) {
       try {
         visitor.forget();
         visitor.setId(data.id);
+        checkpoint();
       } catch {
-        // the stored state is reloaded below either way
+        // the stored state is reloaded below either way (and a trap recovered from there)
       }
       guarded(onExternalChange);
       scheduleFlush();
@@ -719,6 +782,7 @@ function startRuntime(native, engine, settings) {
       return { error: describeError(e) };
     }
     if (message) return { error: message };
+    checkpoint();
     if (adapter && canStore()) {
       queue.push({ kind: 'track', type: name, props: input.json, now: t });
       scheduleFlush();
@@ -754,10 +818,38 @@ function startRuntime(native, engine, settings) {
     return { ok: true, queued: collector.enqueue(event).queued };
   }
 
-  const api = Object.freeze({
+  // forget() without the closed check.
+  function forgetVisitor() {
+    let id;
+    try {
+      visitor.forget();
+      if (!visitor.id()) visitor.setId(newVisitorId());
+      id = visitor.id();
+    } catch (e) {
+      return { error: describeError(e) };
+    }
+    checkpoint();
+    queue = [{ kind: 'forget', id }];  // events before it are gone with the profile
+    collector.clear();
+    refreshConsent();
+    if (keeper.trapped) return { error: 'engine crashed' };  // run again after the recovery
+    if (adapter) {
+      persistNow();
+      if (channel) channel.postMessage({ type: 'forget', id });
+      if (adapter) flush();
+    }
+    return { ok: true };
+  }
+
+  function currentId() {
+    const id = guard(() => visitor.id());
+    return typeof id === 'string' ? id : '';
+  }
+
+  const api = Object.freeze(withTestHook({
     track(type, props) {
       if (closing) return { error: CLOSED };
-      const result = recordEvent(type, props);
+      const result = guard(() => recordEvent(type, props));
       return result.error ? result : { ok: true };
     },
 
@@ -771,14 +863,14 @@ function startRuntime(native, engine, settings) {
       const context = buildContext(overrides);
       if (context.error) return { error: context.error };
       const id = wellFormed(placementId);
-      return callJson(() => engine.decideForJson(visitor, id, context.json, wantsReasons(options)));
+      return guard(() => callJson(() => engine.decideForJson(visitor, id, context.json, wantsReasons(options))));
     },
 
     decidePage(overrides, options) {
       if (closing) return { error: CLOSED };
       const context = buildContext(overrides);
       if (context.error) return { error: context.error };
-      const page = callJson(() => engine.decidePageForJson(visitor, context.json, wantsReasons(options)));
+      const page = guard(() => callJson(() => engine.decidePageForJson(visitor, context.json, wantsReasons(options))));
       if (!edgePayload || overrides !== undefined || !Array.isArray(page.decisions)) return page;
       return {
         ...page,
@@ -796,7 +888,7 @@ function startRuntime(native, engine, settings) {
       } catch (e) {
         return { error: describeError(e) };
       }
-      return callJson(() => engine.profileJson(visitor, t));
+      return guard(() => callJson(() => engine.profileJson(visitor, t)));
     },
 
     // Records the visitor's choice; later decisions, events and storage follow it at once.
@@ -806,18 +898,18 @@ function startRuntime(native, engine, settings) {
       if (checked.error) return { error: checked.error };
       const source = readSource(options, 'api');
       if (source.error) return { error: source.error };
-      return applyConsent(wellFormed(checked.json), source.source);
+      return guard(() => applyConsent(wellFormed(checked.json), source.source));
     },
 
     consentRecord() {
       if (closing) return { error: CLOSED };
-      return callJson(() => visitor.consentRecordJson());
+      return guard(() => callJson(() => visitor.consentRecordJson()));
     },
 
     // In force now, GPC included.
     purposes() {
       if (closing) return { error: CLOSED };
-      const purposes = callJson(() => engine.purposesJson(visitor, gpc()));
+      const purposes = guard(() => callJson(() => engine.purposesJson(visitor, gpc())));
       return purposes.error ? { ...NOTHING_GRANTED } : purposes;
     },
 
@@ -829,33 +921,19 @@ function startRuntime(native, engine, settings) {
       return exclusive(() => {
         const decision = api.decide(placementId, overrides, options);
         if (decision.error || typeof decision.token !== 'string') return decision;
-        const counted = measure('impression', decision.token);
+        const counted = guard(() => measure('impression', decision.token));
         return counted.error ? { ...decision, countError: counted.error } : decision;
       });
     },
 
-    impression: (token) => measure('impression', token),
-    click: (token) => measure('click', token),
-    dismiss: (token) => measure('dismiss', token),
-    conversion: (token, value) => measure('conversion', token, value),
+    impression: (token) => guard(() => measure('impression', token)),
+    click: (token) => guard(() => measure('click', token)),
+    dismiss: (token) => guard(() => measure('dismiss', token)),
+    conversion: (token, value) => guard(() => measure('conversion', token, value)),
 
     forget() {
       if (closing) return { error: CLOSED };
-      try {
-        visitor.forget();
-        if (!visitor.id()) visitor.setId(newVisitorId());
-      } catch (e) {
-        return { error: describeError(e) };
-      }
-      queue = [{ kind: 'forget', id: visitor.id() }];  // events before it are gone with the profile
-      collector.clear();
-      refreshConsent();
-      if (adapter) {
-        persistNow();
-        if (channel) channel.postMessage({ type: 'forget', id: visitor.id() });
-        if (adapter) flush();
-      }
-      return { ok: true };
+      return guard(forgetVisitor);
     },
 
     flush,
@@ -890,12 +968,12 @@ function startRuntime(native, engine, settings) {
 
     get visitorId() {
       if (closed) return undefined;
-      try {
-        return visitor.id();
-      } catch {
-        return undefined;
-      }
+      const id = guard(() => visitor.id());
+      return typeof id === 'string' ? id : undefined;
     },
+
+    // {status: 'ok' | 'failed', recoveries, lastError?, reason?}: how Wasm traps went so far.
+    health: () => keeper.health(),
 
     get closed() {
       return closed;
@@ -914,7 +992,7 @@ function startRuntime(native, engine, settings) {
       });
       return closing;
     },
-  });
+  }, keeper));
 
   let ready;
   try {

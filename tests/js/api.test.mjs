@@ -426,6 +426,7 @@ describe('package hygiene', () => {
       'negotiateLocale',
       'renderTemplate',
       'hashBucket',
+      'health',
     ]);
     for (const m of attuneMethods) assert.equal(typeof attune[m], 'function', m);
     const engine = compileOk(SHOP_CONFIG);

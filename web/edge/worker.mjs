@@ -25,7 +25,7 @@
 //                           module shares; see docs/EDGE.md before setting one)
 //   Modules it imports (names as a workerd config must give them, relative to this file):
 //     ./config.json (json), ../dist/attune.mjs (esModule), ../dist/attune.wasm (wasm),
-//     ../lib/instantiate.mjs, ../lib/boundary.mjs, ../lib/markup.mjs and the ./*.mjs helpers here.
+//     ../lib/instantiate.mjs (with ../lib/traps.mjs), ../lib/boundary.mjs, ../lib/markup.mjs and the ./*.mjs helpers here.
 //
 // Failure rule: a config that does not compile, a Wasm trap or any exception while
 // personalising → the origin's response unchanged (logged), never a 5xx of our making.

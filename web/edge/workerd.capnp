@@ -35,6 +35,7 @@ const edgeWorker :Workerd.Worker = (
     (name = "dist/attune.mjs", esModule = embed "../dist/attune.mjs"),
     (name = "dist/attune.wasm", wasm = embed "../dist/attune.wasm"),
     (name = "lib/instantiate.mjs", esModule = embed "../lib/instantiate.mjs"),
+    (name = "lib/traps.mjs", esModule = embed "../lib/traps.mjs"),
     (name = "lib/boundary.mjs", esModule = embed "../lib/boundary.mjs"),
     (name = "lib/markup.mjs", esModule = embed "../lib/markup.mjs"),
   ],

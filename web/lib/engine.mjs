@@ -2,47 +2,75 @@
 // that JS's garbage collector cannot see, so it is freed explicitly with `free()`.
 // Methods close over their state instead of using `this`, so they work detached too
 // (`const { decide } = engine`).
+//
+// After a trap (lib/recovery.mjs) the wrapper rebuilds its native engine on the fresh
+// instance with `remake` (from the config text or bytes that compiled), so wrappers the
+// host already holds go on working. Every engine call is pure (it changes nothing the
+// host can see), so a call that trapped runs once more on the fresh instance.
 
-import { callJson, toJson, wellFormed } from './boundary.mjs';
+import { callJson, describeError, toJson, wellFormed } from './boundary.mjs';
 
 const FREED = 'engine freed';
 
-export function wrapEngine(handle) {
+// Wrapping a handle without a keeper (a unit test, a tool): calls run once, nothing is rebuilt.
+const WITHOUT_RECOVERY = Object.freeze({ run: (call) => call(), depend: () => () => {} });
+
+// handle: the native Engine; keeper: lib/recovery.mjs; remake(native): a new native Engine
+// with the same config on another instance.
+export function wrapEngine(handle, keeper = WITHOUT_RECOVERY, remake = undefined) {
   let native = handle;
+  let lost = null;  // why the engine could not be rebuilt after a trap
+  const stopRebuilding = keeper.depend((fresh) => {
+    native = undefined;  // the old one died with its instance
+    lost = 'engine lost: the Wasm instance crashed and the engine could not be rebuilt';
+    const made = remake(fresh);
+    if (!made.ok()) {
+      made.delete();
+      return;
+    }
+    native = made;
+    lost = null;
+  });
+  const gone = () => (lost !== null ? lost : FREED);
+  // The current native engine is read on each attempt: a retry runs on the rebuilt one.
+  const run = (call) => keeper.run(() => (native ? call(native) : { error: gone() }), { retry: true });
 
   return Object.freeze({
     decide(placementId, visitor, options) {
-      if (!native) return { error: FREED };
+      if (!native) return { error: gone() };
       if (typeof placementId !== 'string') return { error: 'placementId: must be a string' };
       const input = toJson(visitor, 'visitor');
       if (input.error) return { error: input.error };
       const id = wellFormed(placementId);
-      const engine = native;
-      return callJson(() => engine.decideJson(id, input.json, wantsReasons(options)));
+      const reasons = wantsReasons(options);
+      return run((engine) => callJson(() => engine.decideJson(id, input.json, reasons)));
     },
 
     decidePage(visitor, options) {
-      if (!native) return { error: FREED };
+      if (!native) return { error: gone() };
       const input = toJson(visitor, 'visitor');
       if (input.error) return { error: input.error };
-      const engine = native;
       const reasons = wantsReasons(options);
-      if (typeof engine.inputView === 'function') {
-        return callJson(() => decidePageThroughMemory(engine, input.json, reasons));
-      }
-      return callJson(() => engine.decidePageJson(input.json, reasons));
+      return run((engine) => {
+        if (typeof engine.inputView === 'function') {
+          return callJson(() => decidePageThroughMemory(engine, input.json, reasons));
+        }
+        return callJson(() => engine.decidePageJson(input.json, reasons));
+      });
     },
 
     // The compiled binary form for the lean build (lean.mjs), as a fresh Uint8Array; only
     // engines compiled from JSON by the full build have it.
     compiled() {
-      if (!native) return { error: FREED };
+      if (!native) return { error: gone() };
       if (typeof native.compiledView !== 'function') return { error: 'not available in the lean build' };
-      try {
-        return new Uint8Array(native.compiledView());  // copy: the view dies with the next call
-      } catch (e) {
-        return { error: String(e && e.message ? e.message : e) };
-      }
+      return run((engine) => {
+        try {
+          return new Uint8Array(engine.compiledView());  // copy: the view dies with the next call
+        } catch (e) {
+          return { error: describeError(e) };
+        }
+      });
     },
 
     get freed() {
@@ -50,8 +78,10 @@ export function wrapEngine(handle) {
     },
 
     free() {
+      stopRebuilding();
       const engine = native;
       native = undefined;
+      lost = null;
       if (!engine) return;
       try {
         engine.delete();

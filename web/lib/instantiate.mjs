@@ -2,9 +2,18 @@
 // Node's fetch cannot read file: URLs, workerd forbids compiling Wasm from bytes and has no
 // import.meta.url, browsers should stream. So we always supply `instantiateWasm` and pick
 // the source the caller gave: a compiled module, bytes, or a URL to stream.
+//
+// The compiled WebAssembly.Module is kept, so that after a trap (lib/recovery.mjs) a fresh
+// instance starts synchronously from it: no refetch, no recompile, no await in the call
+// that trapped.
+
+import { testTrapsOf, watchTraps } from './traps.mjs';
+
+const origins = new WeakMap();  // native module → {createModule, module}
 
 export async function instantiateModule(createModule, options, defaultWasmUrl) {
   const source = pickSource(options, defaultWasmUrl);
+  let compiled;
   // Emscripten never settles its ready promise when instantiateWasm fails, so a failure is
   // reported through this second promise and raced against it.
   let fail;
@@ -15,12 +24,48 @@ export async function instantiateModule(createModule, options, defaultWasmUrl) {
     locateFile: (path) => path,
     instantiateWasm(imports, receive) {
       instantiate(source, imports)
-        .then(({ instance, module }) => receive(instance, module))
+        .then(({ instance, module }) => {
+          compiled = module;
+          receive(instance, module);
+        })
         .catch((e) => fail(asLoadError(e)));
       return {};
     },
   });
-  return Promise.race([ready, failed]);
+  const native = await Promise.race([ready, failed]);
+  origins.set(native, { createModule, module: compiled });
+  return watchTraps(native);
+}
+
+// A fresh instance of the module `native` came from, ready when this returns, or a throw.
+// Emscripten's loader runs synchronously when instantiateWasm hands it the instance at once
+// (it sets Module.calledRun when its runtime has started); new WebAssembly.Instance is
+// allowed on every host we run on, including a browser's main thread for a module this size.
+export function instantiateAgain(native) {
+  const origin = origins.get(native);
+  if (!origin || !(origin.module instanceof WebAssembly.Module)) {
+    throw new Error('no compiled module kept to instantiate again');
+  }
+  let failure = null;
+  const fresh = {
+    locateFile: (path) => path,
+    instantiateWasm(imports, receive) {
+      try {
+        receive(new WebAssembly.Instance(origin.module, imports), origin.module);
+      } catch (e) {
+        failure = e;
+      }
+      return {};
+    },
+  };
+  const ready = origin.createModule(fresh);
+  if (ready && typeof ready.catch === 'function') ready.catch(() => {});  // failures are thrown below
+  if (failure) throw failure;
+  if (fresh.calledRun !== true || typeof fresh.Engine !== 'function') {
+    throw new Error('the fresh instance did not start synchronously');
+  }
+  origins.set(fresh, origin);
+  return watchTraps(fresh, testTrapsOf(native));
 }
 
 function asLoadError(e) {

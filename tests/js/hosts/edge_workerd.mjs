@@ -17,6 +17,7 @@ const PACKAGE_MODULES = [
   ['dist/attune.mjs', 'esModule', join(DIST_DIR, 'attune.mjs')],
   ['dist/attune.wasm', 'wasm', join(DIST_DIR, 'attune.wasm')],
   ['lib/instantiate.mjs', 'esModule', join(WEB_DIR, 'lib', 'instantiate.mjs')],
+  ['lib/traps.mjs', 'esModule', join(WEB_DIR, 'lib', 'traps.mjs')],
   ['lib/boundary.mjs', 'esModule', join(WEB_DIR, 'lib', 'boundary.mjs')],
   ['lib/markup.mjs', 'esModule', join(WEB_DIR, 'lib', 'markup.mjs')],
 ];
