@@ -80,7 +80,7 @@ function median(values) {
 
 // Median CPU time of a few fresh preparations (the first one also pays for lazy JIT and
 // compile work, so it is reported on its own).
-function timeSetup(prepare, times) {
+export function timeSetup(prepare, times) {
   const ms = [];
   let prepared;
   for (let i = 0; i < times; i++) {
@@ -98,7 +98,9 @@ function timeSetup(prepare, times) {
 // pages/s counts the CPU time of the fastest throughput pass: on a machine shared with other
 // processes a pass can spend half its wall time preempted (4 ms scheduler slices), which
 // CPU time leaves out. Wall-clock pages/s is reported too; on a quiet machine they agree.
-function timeDecisions(decide, count, rounds) {
+// `budgetMs` bounds the rounds (bench/matrix.mjs uses less); `latency: false` skips the
+// latency passes (p50/p99 come out NaN) for a run that only needs pages/s.
+export function timeDecisions(decide, count, rounds, { budgetMs = ENGINE_BUDGET_MS, latency = true } = {}) {
   for (let i = 0; i < count; i++) sink = decide(i);
   const passUs = [];
   const passCpuUs = [];
@@ -111,12 +113,12 @@ function timeDecisions(decide, count, rounds) {
     for (let i = 0; i < count; i++) sink = decide(i);
     passUs.push(now() - t0);
     passCpuUs.push(cpuNow() - c0);
-    for (let i = 0; i < count; i++) {
+    for (let i = 0; latency && i < count; i++) {
       const a = now();
       sink = decide(i);
       latencies[filled++] = now() - a;
     }
-    if ((now() - started) / 1e3 > ENGINE_BUDGET_MS) break;
+    if ((now() - started) / 1e3 > budgetMs) break;
   }
   const sorted = latencies.subarray(0, filled).sort();
   return {
@@ -132,7 +134,7 @@ function timeDecisions(decide, count, rounds) {
 // Engines. Each returns { prepare() → { decide(i), choices(i), dispose? } }; `decide` is
 // what is timed, `choices` (untimed) gives the campaign id per placement for the cross-check.
 
-function peerEngine(name, note, prepareFn, attributes) {
+export function peerEngine(name, note, prepareFn, attributes) {
   return {
     name, note,
     prepare() {
@@ -142,7 +144,7 @@ function peerEngine(name, note, prepareFn, attributes) {
   };
 }
 
-function choicesOfPage(page, placementIds) {
+export function choicesOfPage(page, placementIds) {
   if (!page || !Array.isArray(page.decisions)) {
     throw new Error(`page decision failed: ${JSON.stringify(page).slice(0, 300)}`);
   }
@@ -291,7 +293,7 @@ async function loadAttuneEngines(scenario, visitorJson, placementIds, opts, note
 // Native: the same scenario through build/attune_bench (a child process).
 
 // `rules`: the config with contact rules and a visitor history of 40 campaigns.
-function runNative(scenario, opts, workDir, notes, rules = false) {
+export function runNative(scenario, opts, workDir, notes, rules = false) {
   if (!opts.useNative) return null;
   if (!fs.existsSync(opts.native)) {
     const message = `attune-native row skipped: ${path.relative(ROOT, opts.native)} not built (cmake --build build)`;
@@ -331,7 +333,7 @@ function runNative(scenario, opts, workDir, notes, rules = false) {
 
 // Compares every engine's choices with the reference's, cell by cell (visitor × placement).
 // Keeps a few diffs per engine so a wrong reference shows up as "everyone disagrees".
-function crossCheck(reference, others, scenario, placementIds) {
+export function crossCheck(reference, others, scenario, placementIds) {
   const diffs = [];
   const perEngine = {};
   let disagreements = 0;
@@ -392,11 +394,11 @@ function measureSizes() {
 // ---------------------------------------------------------------------------------------
 // Report
 
-const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
-const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
+export const fmt = (n, digits = 1) => (Number.isFinite(n) ? n.toFixed(digits) : '–');
+export const fmtInt = (n) => (Number.isFinite(n) ? Math.round(n).toLocaleString('en-US') : '–');
 const kb = (bytes) => `${(bytes / 1024).toFixed(1)} KB`;
 
-function table(headers, rows) {
+export function table(headers, rows) {
   const widths = headers.map((h, c) => Math.max(h.length, ...rows.map((r) => String(r[c]).length)));
   const line = (cells) => cells.map((cell, c) => (c === 0 ? String(cell).padEnd(widths[c]) : String(cell).padStart(widths[c]))).join('  ');
   return [line(headers), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(line)].join('\n');
@@ -477,8 +479,32 @@ function printReport(report) {
   for (const n of notes) console.log(`note: ${n}`);
 }
 
-function mark(ok) {
+export function mark(ok) {
   return ok ? '✓' : '✗';
+}
+
+// Work per page, from the reference's choices: how far down each placement's list decisions
+// go (audience evaluations per page), and the share of placements left to their default.
+export function workPerPage(config, pages) {
+  const rank = new Map();
+  for (const list of config.placements.map((p) => config.campaigns.filter((c) => c.placement === p.id))) {
+    const ordered = list.map((c, index) => ({ c, index })).sort((a, b) => b.c.priority - a.c.priority || a.index - b.index);
+    ordered.forEach(({ c }, r) => rank.set(c.id, r + 1));
+  }
+  const perPlacement = new Map(config.placements.map((p) => [p.id, 0]));
+  for (const c of config.campaigns) perPlacement.set(c.placement, perPlacement.get(c.placement) + 1);
+  const sizes = config.placements.map((p) => perPlacement.get(p.id));
+  let evaluations = 0;
+  let defaults = 0;
+  for (const page of pages) {
+    page.forEach((id, p) => {
+      if (id === null) {
+        defaults++;
+        evaluations += sizes[p];
+      } else evaluations += rank.get(id);
+    });
+  }
+  return { conditionsPerPage: evaluations / pages.length, defaultShare: defaults / (pages.length * sizes.length) };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -535,29 +561,13 @@ async function main() {
 
   const reference = checked[0];
   const check = crossCheck(reference, checked.slice(1), scenario, placementIds);
-  let evaluations = 0;
-  let defaults = 0;
-  // Work per page, from the reference: how far down each placement's list decisions go.
-  const rank = new Map();
-  for (const list of config.placements.map((p) => config.campaigns.filter((c) => c.placement === p.id))) {
-    const ordered = list.map((c, index) => ({ c, index })).sort((a, b) => b.c.priority - a.c.priority || a.index - b.index);
-    ordered.forEach(({ c }, r) => rank.set(c.id, r + 1));
-  }
-  const perPlacement = placementIds.map((id) => config.campaigns.filter((c) => c.placement === id).length);
-  for (const page of reference.choices) {
-    page.forEach((id, p) => {
-      if (id === null) {
-        defaults++;
-        evaluations += perPlacement[p];
-      } else evaluations += rank.get(id);
-    });
-  }
+  const work = workPerPage(config, reference.choices);
 
   const ratios = ratioRows(rows);
   const report = {
     scenario: {
       visitors: count, placements: placementIds.length, campaigns: config.campaigns.length, seed: opts.seed,
-      conditionsPerPage: evaluations / count, defaultShare: defaults / (count * placementIds.length),
+      conditionsPerPage: work.conditionsPerPage, defaultShare: work.defaultShare,
     },
     node: process.version,
     rows,
@@ -573,7 +583,10 @@ async function main() {
   if (check.disagreements > 0) process.exitCode = 1;
 }
 
-main().catch((e) => {
-  console.error(`bench: ${e && e.stack ? e.stack : e}`);
-  process.exit(1);
-});
+// Run only as a script: bench/matrix.mjs imports the timing, native and report helpers.
+if (process.argv[1] && import.meta.url === pathToFileURL(path.resolve(process.argv[1])).href) {
+  main().catch((e) => {
+    console.error(`bench: ${e && e.stack ? e.stack : e}`);
+    process.exit(1);
+  });
+}

@@ -1,8 +1,12 @@
 #!/usr/bin/env node
 // Checks the benchmark's own JS parts, without Attune: the scenario is deterministic and
 // well-formed, the three peers implement the documented semantics on hand-made cases and
-// agree with each other on a whole scenario. Run: node bench/selfcheck.mjs (≈ 2 s).
+// agree with each other on a whole scenario, and bench/matrix.mjs --quick reports its tiny
+// grid (with the Attune columns when web/dist and build/attune_bench exist, empty without).
+// Run: node bench/selfcheck.mjs (≈ 3 s).
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { ATTRIBUTE_SCHEMA, makeScenario, mulberry32 } from './scenario.mjs';
 import {
   compileClosure, orderCampaigns, prepareClosures, prepareGrowthBook, prepareJsonLogic, toJsonLogic,
@@ -158,6 +162,26 @@ check('the three peers agree on every placement of a whole scenario', () => {
   }
   // The scenario is only meaningful if most placements pick a campaign, but not all at the top.
   assert.ok(chosen > 0.8 * 2000 * 8, `campaigns chosen on ${chosen} of ${2000 * 8} placements`);
+});
+
+check('bench/matrix.mjs --quick runs its grid and reports every cell (no timing asserted)', () => {
+  // Uses the Attune builds when present (their columns stay empty otherwise); the figures of
+  // a 40-visitor grid mean nothing, only the shape of the report and the cross-check count.
+  const child = spawnSync(process.execPath, [fileURLToPath(new URL('./matrix.mjs', import.meta.url)), '--quick', '--json'],
+    { encoding: 'utf8', timeout: 120000, maxBuffer: 16 << 20 });
+  assert.equal(child.status, 0, `matrix --quick exited with ${child.status}: ${child.stderr.slice(0, 1000)}`);
+  const report = JSON.parse(child.stdout);
+  assert.deepEqual(report.opts.campaigns, [20, 100]);
+  assert.deepEqual(report.opts.placements, [1, 4]);
+  assert.equal(report.cells.length, 4);
+  for (const cell of report.cells) {
+    assert.equal(cell.crossCheck.disagreements, 0, `[${cell.campaigns}×${cell.placements}] ${cell.crossCheck.diffs.join('; ')}`);
+    for (const name of ['js-closures', 'growthbook']) assert.ok(cell.rows[name].pagesPerSec > 0, `${name} pages/s`);
+    assert.ok(cell.work.conditionsPerPage > 0);
+  }
+  assert.equal(report.linearity.filter((l) => l.engine === 'growthbook').length, 2, 'one growthbook series per placement count');
+  assert.ok(report.goals.some((g) => /linearly/.test(g.label)));
+  assert.ok(Array.isArray(report.loadStart) && report.loadStart.length === 3);
 });
 
 console.log(`${checks} checks passed`);
