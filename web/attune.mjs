@@ -35,7 +35,7 @@ function wrapModule(keeper) {
     const input = toJson(config, 'config');
     if (input.error) return { ok: false, errors: [{ path: '', message: input.error }] };
     const remake = (native) => new native.Engine(input.json);
-    return keeper.run(() => compileWith(keeper, remake), { retry: true, failed: compileFailed });
+    return keeper.run(() => compileWith(keeper, remake), { retry: true, failed: compileFailed, bounded: false });
   };
 
   const api = {

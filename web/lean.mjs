@@ -26,7 +26,7 @@ export async function loadAttuneLean(options = {}) {
       }
       const kept = bytes.slice();  // the caller may reuse its buffer; a rebuild needs these bytes
       const remake = (native) => new native.Engine(kept);
-      return keeper.run(() => loadWith(keeper, remake), { retry: true, failed: loadFailed });
+      return keeper.run(() => loadWith(keeper, remake), { retry: true, failed: loadFailed, bounded: false });
     },
 
     hashBucket(seed, id) {

@@ -129,6 +129,26 @@ describe('loadAttune: a trap is recovered from', () => {
     assert.ok(reports.every((r) => r.recovered));
   });
 
+  test('configs that trap the compiler every time do not count towards giving up', async () => {
+    const { attune, reports } = await loaded();
+    attune[TRAP](1000);  // every compile traps, on the first instance and on each fresh one
+    for (let i = 0; i < 6; i++) {
+      const result = attune.compile(CONFIG);
+      assert.equal(result.ok, false);
+      assert.match(result.errors[0].message, /the call trapped again; recovered, not retried/);
+    }
+    attune[TRAP](0);
+    const health = attune.health();
+    assert.equal(health.status, 'ok');
+    assert.equal(health.recoveries, 12);
+    const engine = attune.compile(CONFIG).engine;
+    assert.equal(engine.decide('hero', VISITOR).placement, 'hero');
+    await settled();
+    assert.equal(reports.length, 12);
+    assert.ok(reports.every((r) => r.recovered));
+    engine.free();
+  });
+
   test('bounded: the fourth trap within a minute gives up for good, without hanging or throwing', async () => {
     const { attune, reports } = await loaded();
     const engine = attune.compile(CONFIG).engine;

@@ -50,23 +50,26 @@ export function createKeeper(native, { onTrap } = {}) {
   }
 
   // Replaces the trapped instance; false when the keeper gives up instead. Reports either way.
-  function recover(trap) {
-    const recovered = replace(trap);
+  // `bounded`: the recovery counts towards MAX_RECOVERIES (see run).
+  function recover(trap, bounded = true) {
+    const recovered = replace(trap, bounded);
     const event = { error: describeError(trap), recovered, recoveries };
     if (!recovered) event.reason = gaveUp;
     report(event);
     return recovered;
   }
 
-  function replace(trap) {
+  function replace(trap, bounded) {
     lastError = describeError(trap);
     if (gaveUp) return false;
-    const now = Date.now();
-    while (recent.length > 0 && recent[0] <= now - WINDOW_MS) recent.shift();
-    if (recent.length >= MAX_RECOVERIES) {
-      return giveUp(`${MAX_RECOVERIES + 1} traps within ${WINDOW_MS / 1000} s`);
+    if (bounded) {
+      const now = Date.now();
+      while (recent.length > 0 && recent[0] <= now - WINDOW_MS) recent.shift();
+      if (recent.length >= MAX_RECOVERIES) {
+        return giveUp(`${MAX_RECOVERIES + 1} traps within ${WINDOW_MS / 1000} s`);
+      }
+      recent.push(now);
     }
-    recent.push(now);
     let fresh;
     try {
       fresh = instantiateAgain(current);
@@ -109,19 +112,22 @@ export function createKeeper(native, { onTrap } = {}) {
 
   // Runs `call` (which returns a value and should not throw). `retry`: the call may run again
   // on the fresh instance. `failed(message)` shapes the error value (default `{error}`).
-  function run(call, { retry = false, failed = asError } = {}) {
+  // `bounded: false` for a call whose traps come from its own input (a config that traps the
+  // compiler does so every time): its recoveries do not count towards giving up, so hostile
+  // input cannot switch the module off for everyone; it still runs at most twice.
+  function run(call, { retry = false, failed = asError, bounded = true } = {}) {
     if (gaveUp) return failed(`${lastError} (not recovered: ${gaveUp})`);
     const first = attempt(call);
     if (!first.trap) return first.value;
     const message = describeError(first.trap);
-    if (!recover(first.trap)) return failed(`${message} (not recovered: ${gaveUp})`);
+    if (!recover(first.trap, bounded)) return failed(`${message} (not recovered: ${gaveUp})`);
     if (!retry) return failed(`${message} (recovered; the call was not retried)`);
     const second = attempt(call);
     if (!second.trap) return second.value;
     // The same call trapped twice: it is not run a third time, but the instance is replaced
     // again so that other calls go on working.
     const again = describeError(second.trap);
-    const recovered = recover(second.trap);
+    const recovered = recover(second.trap, bounded);
     return failed(`${again} (the call trapped again${recovered ? '; recovered, not retried' : ` and was not recovered: ${gaveUp}`})`);
   }
 
