@@ -16,6 +16,7 @@
 
 #include "contact.h"
 #include "contact_internal.h"
+#include "local_time.h"
 
 namespace attune {
 
@@ -112,19 +113,6 @@ void writeClock(WhyWriter& w, int minuteOfDay) {
   w.number(static_cast<uint64_t>(minuteOfDay / 60), 2);
   w.put(":");
   w.number(static_cast<uint64_t>(minuteOfDay % 60), 2);
-}
-
-// Howard Hinnant's civil_from_days.
-void civilFromDays(int64_t z, int64_t& year, unsigned& month, unsigned& day) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  day = doy - (153 * mp + 2) / 5 + 1;
-  month = mp < 10 ? mp + 3 : mp - 9;
-  year = static_cast<int64_t>(yoe) + era * 400 + (month <= 2);
 }
 
 // RFC 3339 in UTC, milliseconds only when there are some. Times here are positive.

@@ -23,6 +23,10 @@ LocalTime localTime(double epochMs, int utcOffsetMinutes);
 // Days from 1970-01-01 to a proleptic Gregorian date (Howard Hinnant's algorithm).
 int64_t daysFromCivil(int64_t year, unsigned month, unsigned day);
 
+// The proleptic Gregorian date of a day number (days from 1970-01-01); the inverse of
+// daysFromCivil (Howard Hinnant's civil_from_days).
+void civilFromDays(int64_t days, int64_t& year, unsigned& month, unsigned& day);
+
 // "HH:MM" (00:00–24:00) → minutes of the day.
 bool parseClock(std::string_view text, int& minutes);
 

@@ -818,18 +818,14 @@ void writeInterests(const Profile& p, const ProfileSettings& s, const ConsentGat
 }
 
 // ---------------------------------------------------------------------------------------
-// Civil dates (Howard Hinnant's algorithms; daysFromCivil lives in local_time), for birthdays
+// Civil dates (daysFromCivil and civilFromDays live in local_time), for birthdays
 // in the visitor's local calendar.
 
-int64_t yearFromDays(int64_t z) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  const unsigned m = mp < 10 ? mp + 3 : mp - 9;
-  return static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+int64_t yearFromDays(int64_t days) {
+  int64_t year;
+  unsigned month, day;
+  civilFromDays(days, year, month, day);
+  return year;
 }
 
 bool leapYear(int64_t y) {
