@@ -17,7 +17,7 @@ import { after, before, describe, test } from 'node:test';
 
 import { BROWSER_TIMEOUT_MS, launchChromium } from './hosts/chromium.mjs';
 import { startEdgeWorkerd, writeEdgeBundle } from './hosts/edge_workerd.mjs';
-import { HOSTILE_TEXT, HOSTILE_URLS } from './hosts/hostile_corpus.mjs';
+import { HOSTILE_TEXT, HOSTILE_URLS, isInertUrl } from './hosts/hostile_corpus.mjs';
 import { REPO_ROOT, assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 
 const NONCE = 'attune-test-nonce';
@@ -161,18 +161,6 @@ function pathFor(base, text) {
   return `${base}${segment}?utm_source=${segment}`;
 }
 
-// What a URL attribute may hold after rendering: the page's own, or an inert URL (for a
-// srcset or ping, every candidate's URL).
-function safeUrl(value, name) {
-  if (PAGE_URLS.has(value)) return true;
-  if (name === 'srcset') return value.split(',').every((c) => safeUrl(c.trim().split(/[ \t\n\f\r]+/)[0], 'src'));
-  if (name === 'ping') return value.split(/[ \t\n\f\r]+/).every((u) => safeUrl(u, 'href'));
-  const trimmed = value.trim();
-  if (/[\u0000-\u001F\u007F-\u009F\s\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/.test(trimmed)) return false;
-  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(trimmed);
-  return !scheme || ['http', 'https', 'mailto', 'tel'].includes(scheme[1].toLowerCase());
-}
-
 // The rendered page as the checks need it: traps, element counts, handler attributes, URLs.
 function snapshot() {
   const URL_NAMES = ['href', 'src', 'srcset', 'action', 'formaction', 'xlink:href', 'ping', 'data', 'poster'];
@@ -240,7 +228,7 @@ for (const [label, base] of [['strict CSP', '/csp/'], ['no CSP', '/open/']]) {
       assert.equal(s.frames, 0, `${what}: frames, objects, base or refresh`);
       assert.equal(s.elements, baseline.elements, `${what}: element count`);
       assert.equal(s.hasPayload, true, `${what}: the hand-off payload is inert JSON`);
-      for (const u of s.urls) assert.ok(safeUrl(u.value, u.name), `${what}: ${u.element}[${u.name}] = ${JSON.stringify(u.value.slice(0, 120))}`);
+      for (const u of s.urls) assert.ok(isInertUrl(u.value, u.name, PAGE_URLS), `${what}: ${u.element}[${u.name}] = ${JSON.stringify(u.value.slice(0, 120))}`);
       if (s.headline.startsWith('Hello ')) totals.personalised++;
       totals.checks += 7 + s.urls.length;
     }

@@ -15,7 +15,8 @@ import { WEB_DIR, assertBuilt, loadNativeModule } from './hosts/node_host.mjs';
 import { mulberry32 } from './prng.mjs';
 
 const edge = (file) => import(pathToFileURL(join(WEB_DIR, 'edge', file)).href);
-const { cleanText, escapeAttribute, scriptJson, scriptSafe } = await edge('escape.mjs');
+const { escapeAttribute, scriptJson, scriptSafe } = await edge('escape.mjs');
+const { cleanText } = await import(pathToFileURL(join(WEB_DIR, 'lib', 'markup.mjs')).href);
 const { decideRequest } = await edge('decide.mjs');
 const { handoffMarkup, handoffPayload, payloadHtml } = await edge('payload.mjs');
 const { pagePlacements } = await edge('origin.mjs');

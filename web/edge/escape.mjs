@@ -6,10 +6,8 @@
 //               the double quote and writes the rest verbatim, so & (and < > ') are ours
 //   URL attr    urlAttributeValue(): http(s), mailto, tel and relative only; null = refuse
 //   script data scriptJson(): JSON whose every non-ASCII and < > & is a \u escape
-
-// Text cleaning and the URL rules are the DOM helper's (web/lib/markup.mjs): the browser and
+// cleanText and urlAttributeValue are the DOM helper's (web/lib/markup.mjs): the browser and
 // the edge write the same content the same way.
-export { URL_ATTRIBUTES, cleanText, urlAttributeValue } from '../lib/markup.mjs';
 
 const ATTRIBUTE_ESCAPES = { '&': '&amp;', '"': '&quot;', "'": '&#39;', '<': '&lt;', '>': '&gt;' };
 const ATTRIBUTE_SPECIAL = /[&"'<>]/;

@@ -11,8 +11,8 @@
 // javascript: URL) is left as the origin had it and reported once per response. Handlers
 // never throw: an exception inside one would cut the page off mid-stream.
 
-import { LOCALE, NO_TEXT_ELEMENTS, attributeText, clip, fieldValue, parsePairs } from '../lib/markup.mjs';
-import { cleanText, escapeAttribute } from './escape.mjs';
+import { LOCALE, NO_TEXT_ELEMENTS, attributeText, cleanText, clip, fieldValue, parsePairs } from '../lib/markup.mjs';
+import { escapeAttribute } from './escape.mjs';
 
 // Which elements and attributes may be written, and how a URL is checked, are the DOM
 // helper's rules (web/lib/markup.mjs): the edge and the browser write a page alike.

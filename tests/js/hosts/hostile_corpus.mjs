@@ -86,3 +86,16 @@ export const HOSTILE_URLS = [
   `"><script>${RUN}</script>`,
   `x onerror=${RUN}`,
 ];
+
+// What a URL attribute may hold after rendering: one of the page's own URLs (`pageUrls`), or
+// an inert URL (http(s), mailto, tel or relative, with no control, whitespace or format
+// character inside); for a srcset or ping, every URL of the list.
+export function isInertUrl(value, name, pageUrls) {
+  if (pageUrls.has(value)) return true;
+  if (name === 'srcset') return value.split(',').every((c) => isInertUrl(c.trim().split(/[ \t\n\f\r]+/)[0], 'src', pageUrls));
+  if (name === 'ping') return value.split(/[ \t\n\f\r]+/).every((u) => isInertUrl(u, 'href', pageUrls));
+  const trimmed = value.trim();
+  if (/[\u0000-\u001F\u007F-\u009F\s\u200B-\u200F\u202A-\u202E\u2060-\u2069\uFEFF]/.test(trimmed)) return false;
+  const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(trimmed);
+  return !scheme || ['http', 'https', 'mailto', 'tel'].includes(scheme[1].toLowerCase());
+}
