@@ -246,7 +246,20 @@ class JsonParser {
   // until the next call.
   bool string(std::string_view& out) {
     ++pos_;  // opening quote
-    scratch_.clear();
+    // Most strings are plain printable ASCII with no escape: then the result is the source
+    // text itself, with no copy and no per-character append.
+    const size_t start = pos_;
+    while (pos_ < s_.size()) {
+      unsigned char c = static_cast<unsigned char>(s_[pos_]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++pos_;
+    }
+    if (pos_ < s_.size() && s_[pos_] == '"') {
+      out = s_.substr(start, pos_ - start);
+      ++pos_;
+      return true;
+    }
+    scratch_.assign(s_.data() + start, pos_ - start);
     while (true) {
       if (pos_ >= s_.size()) return fail("unterminated string");
       unsigned char c = static_cast<unsigned char>(s_[pos_]);
@@ -310,6 +323,18 @@ class JsonParser {
         }
         continue;
       }
+      if (c < 0x80) {
+        // A run of plain ASCII in one append.
+        size_t run = pos_ + 1;
+        while (run < s_.size()) {
+          unsigned char r = static_cast<unsigned char>(s_[run]);
+          if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
+          ++run;
+        }
+        scratch_.append(s_.data() + pos_, run - pos_);
+        pos_ = run;
+        continue;
+      }
       size_t n =
           utf8Length(reinterpret_cast<const unsigned char*>(s_.data()) + pos_, s_.size() - pos_);
       if (n == 0) return fail("invalid UTF-8 in string");
@@ -360,17 +385,19 @@ class JsonParser {
       if (pos_ >= s_.size() || s_[pos_] != '"') return fail("expected a string key in object");
       std::string_view k;
       if (!string(k)) return false;
+      // value() reuses scratch_, so a key unescaped there waits on the keys_ stack; a key
+      // that is a view of the source text stays valid as it is.
+      const bool inSource = k.data() >= s_.data() && k.data() <= s_.data() + s_.size();
       size_t keyStart = keys_.size();
-      keys_.append(k.data(), k.size());
-      size_t keyLen = k.size();
+      if (!inSource) keys_.append(k.data(), k.size());
       skipSpace();
       if (pos_ >= s_.size() || s_[pos_] != ':') return fail("expected ':' after object key");
       ++pos_;
       skipSpace();
-      NodeId child;  // value() reuses scratch_, so the key waits on the keys_ stack
+      NodeId child;
       if (!value(depth + 1, child)) return false;
-      doc_.append(out, child, std::string_view(keys_).substr(keyStart, keyLen));
-      keys_.resize(keyStart);
+      doc_.append(out, child, inSource ? k : std::string_view(keys_).substr(keyStart, k.size()));
+      if (!inSource) keys_.resize(keyStart);
       skipSpace();
       if (pos_ >= s_.size()) return fail("unterminated object");
       if (s_[pos_] == ',') {

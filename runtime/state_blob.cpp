@@ -974,14 +974,17 @@ namespace {
 
 constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-int base64UrlValue(unsigned char c) {
-  if (c >= 'A' && c <= 'Z') return c - 'A';
-  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-  if (c >= '0' && c <= '9') return c - '0' + 52;
-  if (c == '-') return 62;
-  if (c == '_') return 63;
-  return -1;
-}
+// Each byte's 6-bit value, or 64 for a byte outside the alphabet: one load per character
+// (the cookie is decoded and encoded again on every edge request).
+struct Base64UrlValues {
+  uint8_t value[256];
+  constexpr Base64UrlValues() : value() {
+    for (int c = 0; c < 256; ++c) value[c] = 64;
+    for (int i = 0; i < 64; ++i)
+      value[static_cast<unsigned char>(kBase64Url[i])] = static_cast<uint8_t>(i);
+  }
+};
+constexpr Base64UrlValues kBase64UrlValues;
 
 enum class Base64Problem { None, BadChar, BadLength, BadTail };
 
@@ -989,25 +992,36 @@ enum class Base64Problem { None, BadChar, BadLength, BadTail };
 // the unused low bits of the last character zero (so each byte string has one text form).
 Base64Problem decodeBase64Url(std::string_view text, std::string& out, size_t& badAt) {
   out.clear();
+  const uint8_t* values = kBase64UrlValues.value;
   for (size_t i = 0; i < text.size(); ++i) {
-    if (base64UrlValue(static_cast<unsigned char>(text[i])) < 0) {
+    if (values[static_cast<unsigned char>(text[i])] == 64) {
       badAt = i;
       return Base64Problem::BadChar;
     }
   }
   if (text.size() % 4 == 1) return Base64Problem::BadLength;
-  out.reserve(text.size() / 4 * 3 + 2);
-  uint32_t acc = 0;
-  int bits = 0;
-  for (unsigned char c : text) {
-    acc = (acc << 6) | static_cast<uint32_t>(base64UrlValue(c));
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xFF);
-    }
+  size_t whole = text.size() / 4;
+  size_t rest = text.size() % 4;  // 0, 2 or 3 characters: 0, 1 or 2 bytes
+  out.resize(whole * 3 + (rest ? rest - 1 : 0));
+  char* to = &out[0];
+  const unsigned char* from = reinterpret_cast<const unsigned char*>(text.data());
+  for (size_t i = 0; i < whole; ++i, from += 4, to += 3) {
+    uint32_t v = static_cast<uint32_t>(values[from[0]]) << 18 |
+                 static_cast<uint32_t>(values[from[1]]) << 12 |
+                 static_cast<uint32_t>(values[from[2]]) << 6 | values[from[3]];
+    to[0] = static_cast<char>(v >> 16);
+    to[1] = static_cast<char>((v >> 8) & 0xFF);
+    to[2] = static_cast<char>(v & 0xFF);
   }
-  if (bits > 0 && (acc & ((1u << bits) - 1)) != 0) {
+  if (rest == 0) return Base64Problem::None;
+  uint32_t v = static_cast<uint32_t>(values[from[0]]) << 18 | static_cast<uint32_t>(values[from[1]])
+                                                                  << 12;
+  if (rest == 3) v |= static_cast<uint32_t>(values[from[2]]) << 6;
+  to[0] = static_cast<char>(v >> 16);
+  if (rest == 3) to[1] = static_cast<char>((v >> 8) & 0xFF);
+  // The bits below the last whole byte must be zero.
+  uint32_t stray = rest == 2 ? (v & 0xFFFF) : (v & 0xFF);
+  if (stray != 0) {
     out.clear();
     return Base64Problem::BadTail;
   }
@@ -1051,25 +1065,25 @@ LoadReport decodeCookie(std::string_view text, VisitorState& out) {
 }
 
 void base64UrlEncode(std::string_view bytes, std::string& out) {
-  out.clear();
-  out.reserve(base64Length(bytes.size()));
-  size_t i = 0;
-  for (; i + 3 <= bytes.size(); i += 3) {
-    uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16 |
-                 static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8 |
-                 static_cast<uint8_t>(bytes[i + 2]);
-    out += kBase64Url[v >> 18];
-    out += kBase64Url[(v >> 12) & 63];
-    out += kBase64Url[(v >> 6) & 63];
-    out += kBase64Url[v & 63];
+  out.resize(base64Length(bytes.size()));
+  char* to = &out[0];
+  const unsigned char* from = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t whole = bytes.size() / 3;
+  for (size_t i = 0; i < whole; ++i, from += 3, to += 4) {
+    uint32_t v =
+        static_cast<uint32_t>(from[0]) << 16 | static_cast<uint32_t>(from[1]) << 8 | from[2];
+    to[0] = kBase64Url[v >> 18];
+    to[1] = kBase64Url[(v >> 12) & 63];
+    to[2] = kBase64Url[(v >> 6) & 63];
+    to[3] = kBase64Url[v & 63];
   }
-  size_t rest = bytes.size() - i;
+  size_t rest = bytes.size() - whole * 3;
   if (rest == 0) return;
-  uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16;
-  if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8;
-  out += kBase64Url[v >> 18];
-  out += kBase64Url[(v >> 12) & 63];
-  if (rest == 2) out += kBase64Url[(v >> 6) & 63];
+  uint32_t v = static_cast<uint32_t>(from[0]) << 16;
+  if (rest == 2) v |= static_cast<uint32_t>(from[1]) << 8;
+  to[0] = kBase64Url[v >> 18];
+  to[1] = kBase64Url[(v >> 12) & 63];
+  if (rest == 2) to[2] = kBase64Url[(v >> 6) & 63];
 }
 
 bool base64UrlDecode(std::string_view text, std::string& out) {

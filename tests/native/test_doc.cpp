@@ -42,6 +42,26 @@ TEST_CASE("doc: round trips compact JSON", "[doc]") {
   CHECK(roundTrip("9007199254740993") == "9007199254740992");
 }
 
+// Plain strings are taken as views of the source, the others are unescaped into a scratch
+// buffer; keys of both kinds must survive their values' parsing at every depth.
+TEST_CASE("doc: plain and escaped strings and keys mix at every depth", "[doc]") {
+  CHECK(roundTrip(R"({"plain":{"k\u0065y":{"inner":"v","x\ty":"a\"b"},"after":"c"},"z":""})") ==
+        R"({"plain":{"key":{"inner":"v","x\ty":"a\"b"},"after":"c"},"z":""})");
+  // An escape or a non-ASCII character after a run of plain text, and plain text after them.
+  CHECK(
+      roundTrip("[\"abc\\ndef\",\"Gr\xC3\xBC\xC3\x9F Gott\",\"\xC3\xA9t\xC3\xA9\",\"tail\\\\\"]") ==
+      "[\"abc\\ndef\",\"Gr\xC3\xBC\xC3\x9F Gott\",\"\xC3\xA9t\xC3\xA9\",\"tail\\\\\"]");
+  Doc d;
+  ParseError err;
+  REQUIRE(d.parse(R"({"a\u0062":{"c":{"d\u0065":1}},"f":2})", err));
+  CHECK(d.path(0, "ab.c.de") != kNoNode);
+  CHECK(d.member(0, "f") != kNoNode);
+  CHECK(parseError("\"abc") == "unterminated string");
+  CHECK(parseError("\"abc\x01\"") == "control character in string (must be escaped)");
+  CHECK(parseError("\"ab\xFF"
+                   "c\"") == "invalid UTF-8 in string");
+}
+
 TEST_CASE("doc: lone surrogate escapes become U+FFFD", "[doc][utf8]") {
   CHECK(roundTrip("\"a\\ud800b\"") ==
         "\"a\xEF\xBF\xBD"
