@@ -38,6 +38,8 @@ Decider::Decider(const Engine& engine, VisitorLimits limits)
     contentRtl_.push_back(parseLanguageTag(engine.str(l.tag), tag) && isRightToLeft(tag));
   }
   groupTaken_.resize(engine.groupCount);
+  fieldJsonAt_.assign(engine.contentFields.size(), kNone);
+  fieldJsonLength_.assign(engine.contentFields.size(), 0);
   shown_.reserve(engine.campaigns.size());
   shownCampaigns_.reserve(engine.campaigns.size());
   contactMemo_.prepare(engine.contactRules);
@@ -274,7 +276,15 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
     return ctx_.appendText(ctx_.path(root_, path), out);
   };
   for (uint32_t f = cl.firstField; f < cl.firstField + cl.fieldCount; ++f) {
+    if (f != cl.firstField) contentJson_ += ',';
+    // A field whose template reads nothing of the visitor is the same text for everyone:
+    // its `"name":"text"` is written once and kept (most fields are such: a body, a URL).
+    if (fieldJsonAt_[f] != kNone) {
+      contentJson_.append(fieldJson_, fieldJsonAt_[f], fieldJsonLength_[f]);
+      continue;
+    }
     const ContentField& field = engine_.contentFields[f];
+    const size_t start = contentJson_.size();
     text_.clear();
     if (renderTemplate(engine_.templates[field.templateIndex], resolve, text_) !=
         RenderStatus::Ok) {
@@ -285,10 +295,14 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
       text_.assign(engine_.str(field.fallback));
     }
     if (field.maxLength) applyMaxLength(text_, field.maxLength);
-    if (f != cl.firstField) contentJson_ += ',';
     writeJsonString(engine_.str(field.name), contentJson_);
     contentJson_ += ':';
     writeJsonString(text_, contentJson_);
+    if (!engine_.templates[field.templateIndex].hasPaths()) {
+      fieldJsonAt_[f] = static_cast<uint32_t>(fieldJson_.size());
+      fieldJsonLength_[f] = static_cast<uint32_t>(contentJson_.size() - start);
+      fieldJson_.append(contentJson_, start, contentJson_.size() - start);
+    }
   }
   contentJson_ += '}';
   return true;

@@ -131,9 +131,15 @@ class Decider {
   std::string name_;
   std::string text_;         // one rendered field
   std::string contentJson_;  // one rendered content object
-  std::string first_;        // the first item of a decision
-  std::string item_;         // a later item
-  std::string items_;        // all items, when a placement shows several
+  // The `"name":"text"` of each content field that reads nothing of the visitor, once it was
+  // first rendered: fieldJson_ slices by Engine::contentFields index (kNone: not yet, or not
+  // constant).
+  std::string fieldJson_;
+  std::vector<uint32_t> fieldJsonAt_;
+  std::vector<uint32_t> fieldJsonLength_;
+  std::string first_;  // the first item of a decision
+  std::string item_;   // a later item
+  std::string items_;  // all items, when a placement shows several
   std::string reasons_;
   std::string missingField_;
 };

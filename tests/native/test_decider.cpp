@@ -154,3 +154,27 @@ TEST_CASE("decider: a warm page decision does not allocate", "[decider][allocati
   CHECK(out == expected);
   if (attune_test::AllocationCounter::live()) CHECK(allocations == 0);
 }
+
+// Fields that read nothing of the visitor are rendered once and kept; fields with paths are
+// rendered for each visitor. Both must read the same on every decision.
+TEST_CASE("decider: constant content fields are kept, templated ones follow the visitor",
+          "[decider][content]") {
+  attune::CompileResult r = attune::compileConfig(
+      R"({"version": 1, "defaultLocale": "en", "placements": [{"id": "p"}],
+          "campaigns": [{"id": "c", "placement": "p", "variants": [{"id": "a", "content": {
+            "en": {"h": "Hi {{name|there}}", "b": {"text": "Sale \"now\" on \u00e9t\u00e9 gear", "maxLength": 12},
+                   "u": "/sale?a=1&b=2"},
+            "de": {"h": "Hallo {{name|du}}", "b": "Ausverkauf", "u": "/de/sale"}}}]}]})");
+  REQUIRE(r.problems.empty());
+  attune::Decider d(*r.engine);
+  const std::string en = R"(,"b":"Sale \"now\"…","u":"/sale?a=1&b=2"})";
+  for (int round = 0; round < 3; ++round) {
+    std::string ann = decide(d, R"({"now": 0, "name": "Ann"})");
+    CHECK(ann.find(R"("content":{"h":"Hi Ann")" + en) != std::string::npos);
+    std::string nobody = decide(d, R"({"now": 0})");
+    CHECK(nobody.find(R"("content":{"h":"Hi there")" + en) != std::string::npos);
+    std::string de = decide(d, R"({"now": 0, "name": "Jörg", "acceptLanguage": "de"})");
+    CHECK(de.find(R"("content":{"h":"Hallo Jörg","b":"Ausverkauf","u":"/de/sale"})") !=
+          std::string::npos);
+  }
+}
