@@ -38,6 +38,17 @@ Decider::Decider(const Engine& engine, VisitorLimits limits)
     contentRtl_.push_back(parseLanguageTag(engine.str(l.tag), tag) && isRightToLeft(tag));
   }
   groupTaken_.resize(engine.groupCount);
+  for (const CondPath& path : engine.conditions.paths) {
+    profileNeeded_ =
+        profileNeeded_ ||
+        readsProfile(std::string_view(engine.conditions.strings).substr(path.off, path.len));
+  }
+  for (const CompiledTemplate& t : engine.templates) {
+    for (const TemplatePart& part : t.parts) {
+      if (part.kind == TemplatePartKind::Path)
+        profileNeeded_ = profileNeeded_ || readsProfile(t.slice(part.offset, part.length));
+    }
+  }
   fieldJsonAt_.assign(engine.contentFields.size(), kNone);
   fieldJsonLength_.assign(engine.contentFields.size(), 0);
   shown_.reserve(engine.campaigns.size());
@@ -62,6 +73,7 @@ bool Decider::setVisitor(std::string_view visitorJson, std::string& error) {
     // Leave an empty context, never a stale one from the previous visitor.
     ctx_.clear();
     root_ = ctx_.addObject();
+    profileWritten_ = true;  // and it stays empty
     evaluator_.cacheRoot(&ctx_, root_);
     return false;
   }
@@ -199,14 +211,31 @@ void Decider::buildContext() {
     NodeId n = input_.member(0, key);
     if (n != kNoNode) ctx_.append(root_, ctx_.copyFrom(input_, n), key);
   }
+  segmentsNode_ = ctx_.addArray();
+  ctx_.append(root_, segmentsNode_, "segments");
+  profileWritten_ = false;
+  if (profileNeeded_) ensureProfileContext();
+}
+
+void Decider::ensureProfileContext() {
+  if (profileWritten_ || root_ == kNoNode) return;
+  profileWritten_ = true;
   NodeId declared = ctx_.path(root_, "traits.interests");
   if (declared != kNoNode && ctx_.type(declared) != Type::Array) declared = kNoNode;
   writeProfileContext(profile(), engine_.profileSettings, consent_, nowMs_, declared, ctx_, root_);
-  segmentsNode_ = ctx_.addArray();
-  ctx_.append(root_, segmentsNode_, "segments");
 }
 
-void Decider::writeProfileJson(std::string& out) const {
+bool Decider::readsProfile(std::string_view path) {
+  std::string_view head = path.substr(0, path.find('.'));
+  for (std::string_view key :
+       {"interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"}) {
+    if (head == key) return true;
+  }
+  return false;
+}
+
+void Decider::writeProfileJson(std::string& out) {
+  ensureProfileContext();
   static const char* const kProfileKeys[] = {
       "interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"};
   out += '{';

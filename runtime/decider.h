@@ -76,9 +76,14 @@ class Decider {
 
   // The profile part of the current context (interests … lifecycle), as a JSON object: the
   // read-only view hosts show for debugging.
-  void writeProfileJson(std::string& out) const;
+  void writeProfileJson(std::string& out);
 
-  const Doc& context() const { return ctx_; }
+  // The whole context, profile part included (built now if no condition or template needed
+  // it during the decision).
+  const Doc& context() {
+    ensureProfileContext();
+    return ctx_;
+  }
   double nowMs() const { return nowMs_; }
   NodeId contextRoot() const { return root_; }
 
@@ -86,6 +91,11 @@ class Decider {
   bool readVisitor(std::string& error);
   bool readConsent(NodeId node, std::string& error);
   void buildContext();
+  // The profile part of the context (interests … lifecycle) is costly to write (a counter
+  // object per event type) and most configs read none of it: it is written only when a
+  // condition or template of the engine reads one of its keys, or when asked for.
+  void ensureProfileContext();
+  static bool readsProfile(std::string_view path);
   void computeSegments();
   bool scheduleOpen(const CampaignDef& c) const;
   bool triggerOpen(const CampaignDef& c) const;
@@ -117,6 +127,8 @@ class Decider {
   std::vector<LanguageTag> requested_;
   LanguageTag pageLocale_;
   bool pageRtl_ = false;
+  bool profileNeeded_ = false;   // the engine reads the profile part on every decision
+  bool profileWritten_ = false;  // this visitor's context has its profile part
   std::string_view visitorId_;
   double nowMs_ = 0;
   int utcOffsetMinutes_ = 0;

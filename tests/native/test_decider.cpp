@@ -178,3 +178,41 @@ TEST_CASE("decider: constant content fields are kept, templated ones follow the 
           std::string::npos);
   }
 }
+
+// The profile part of the context is written only for engines that read it; the others still
+// show it to hosts that ask (context(), the profile JSON), and a template can read it.
+TEST_CASE("decider: the profile context is there for whoever reads it", "[decider][profile]") {
+  const std::string visitor = R"({"now": 0})";
+  SECTION("an engine whose conditions read none of it still shows it") {
+    auto e = engine();
+    attune::Decider d(*e);
+    decide(d, visitor);
+    std::string profile;
+    d.writeProfileJson(profile);
+    CHECK(profile.find(R"("lifecycle":"new")") != std::string::npos);
+    CHECK(profile.find(R"("behavior":{"counts":{"page_view":{"d1":0)") != std::string::npos);
+    const attune::Doc& ctx = d.context();
+    CHECK(ctx.str(ctx.path(d.contextRoot(), "lifecycle")) == "new");
+    CHECK(ctx.path(d.contextRoot(), "behavior.counts.page_view.d7") != attune::kNoNode);
+  }
+  SECTION("a template or a condition that reads it gets it") {
+    attune::CompileResult r = attune::compileConfig(
+        R"({"version": 1, "defaultLocale": "en", "consent": {"policy": "optOut"}, "placements": [{"id": "p"}, {"id": "q"}],
+            "campaigns": [
+              {"id": "t", "placement": "p", "variants": [{"id": "a", "content": {"en": {"h": "You are {{lifecycle}}"}}}]},
+              {"id": "c", "placement": "q", "audience": {"behavior.sessions": {"$lt": 1}},
+               "variants": [{"id": "a", "content": {"en": {"h": "First visit"}}}]}]})");
+    REQUIRE(r.problems.empty());
+    attune::Decider d(*r.engine);
+    std::string out = decide(d, visitor);
+    CHECK(out.find(R"("h":"You are new")") != std::string::npos);
+    CHECK(out.find(R"("h":"First visit")") != std::string::npos);
+  }
+  SECTION("a visitor that failed to load leaves an empty context") {
+    auto e = engine();
+    attune::Decider d(*e);
+    CHECK(decide(d, "[]").find("error") != std::string::npos);
+    const attune::Doc& ctx = d.context();
+    CHECK(ctx.path(d.contextRoot(), "lifecycle") == attune::kNoNode);
+  }
+}
