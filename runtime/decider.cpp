@@ -17,6 +17,10 @@ namespace {
 const char* const kVisitorKeys[] = {"id",  "now",  "utcOffsetMinutes", "acceptLanguage", "locales",
                                     "geo", "name", "traits",           "page",           "consent"};
 
+// The profile part of the context, in the order writeProfileJson shows it.
+constexpr std::string_view kProfileKeys[] = {
+    "interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"};
+
 const char* const consentReasons[] = {"consent:storage", "consent:personalization",
                                       "consent:measurement", "consent:marketing",
                                       "consent:sensitive"};
@@ -49,8 +53,7 @@ Decider::Decider(const Engine& engine, VisitorLimits limits)
         profileNeeded_ = profileNeeded_ || readsProfile(t.slice(part.offset, part.length));
     }
   }
-  fieldJsonAt_.assign(engine.contentFields.size(), kNone);
-  fieldJsonLength_.assign(engine.contentFields.size(), 0);
+  fieldJsonOf_.assign(engine.contentFields.size(), FieldJson{});
   shown_.reserve(engine.campaigns.size());
   shownCampaigns_.reserve(engine.campaigns.size());
   contactMemo_.prepare(engine.contactRules);
@@ -227,8 +230,7 @@ void Decider::ensureProfileContext() {
 
 bool Decider::readsProfile(std::string_view path) {
   std::string_view head = path.substr(0, path.find('.'));
-  for (std::string_view key :
-       {"interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"}) {
+  for (std::string_view key : kProfileKeys) {
     if (head == key) return true;
   }
   return false;
@@ -236,11 +238,9 @@ bool Decider::readsProfile(std::string_view path) {
 
 void Decider::writeProfileJson(std::string& out) {
   ensureProfileContext();
-  static const char* const kProfileKeys[] = {
-      "interests", "topInterests", "declaredInterests", "behavior", "cart", "rfm", "lifecycle"};
   out += '{';
   bool first = true;
-  for (const char* key : kProfileKeys) {
+  for (std::string_view key : kProfileKeys) {
     NodeId n = ctx_.member(root_, key);
     if (n == kNoNode) continue;
     if (!first) out += ',';
@@ -308,8 +308,9 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
     if (f != cl.firstField) contentJson_ += ',';
     // A field whose template reads nothing of the visitor is the same text for everyone:
     // its `"name":"text"` is written once and kept (most fields are such: a body, a URL).
-    if (fieldJsonAt_[f] != kNone) {
-      contentJson_.append(fieldJson_, fieldJsonAt_[f], fieldJsonLength_[f]);
+    const FieldJson cached = fieldJsonOf_[f];
+    if (cached.at != kFieldNotRendered && cached.at != kFieldVaries) {
+      contentJson_.append(fieldJson_, cached.at, cached.length);
       continue;
     }
     const ContentField& field = engine_.contentFields[f];
@@ -327,10 +328,14 @@ bool Decider::renderContent(uint32_t set, uint32_t& locale, std::string& missing
     writeJsonString(engine_.str(field.name), contentJson_);
     contentJson_ += ':';
     writeJsonString(text_, contentJson_);
-    if (!engine_.templates[field.templateIndex].hasPaths()) {
-      fieldJsonAt_[f] = static_cast<uint32_t>(fieldJson_.size());
-      fieldJsonLength_[f] = static_cast<uint32_t>(contentJson_.size() - start);
-      fieldJson_.append(contentJson_, start, contentJson_.size() - start);
+    if (cached.at == kFieldNotRendered) {
+      if (engine_.templates[field.templateIndex].hasPaths()) {
+        fieldJsonOf_[f].at = kFieldVaries;
+      } else {
+        fieldJsonOf_[f] = {static_cast<uint32_t>(fieldJson_.size()),
+                           static_cast<uint32_t>(contentJson_.size() - start)};
+        fieldJson_.append(contentJson_, start, contentJson_.size() - start);
+      }
     }
   }
   contentJson_ += '}';

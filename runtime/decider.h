@@ -144,11 +144,16 @@ class Decider {
   std::string text_;         // one rendered field
   std::string contentJson_;  // one rendered content object
   // The `"name":"text"` of each content field that reads nothing of the visitor, once it was
-  // first rendered: fieldJson_ slices by Engine::contentFields index (kNone: not yet, or not
-  // constant).
+  // first rendered: a slice of fieldJson_ per Engine::contentFields index. Whether a field
+  // reads the visitor is found on its first render and kept too.
+  static constexpr uint32_t kFieldNotRendered = 0xFFFFFFFFu;
+  static constexpr uint32_t kFieldVaries = 0xFFFFFFFEu;  // rendered for every visitor
+  struct FieldJson {
+    uint32_t at = kFieldNotRendered;  // or kFieldVaries, or where its slice starts
+    uint32_t length = 0;
+  };
   std::string fieldJson_;
-  std::vector<uint32_t> fieldJsonAt_;
-  std::vector<uint32_t> fieldJsonLength_;
+  std::vector<FieldJson> fieldJsonOf_;
   std::string first_;  // the first item of a decision
   std::string item_;   // a later item
   std::string items_;  // all items, when a placement shows several

@@ -8,6 +8,22 @@
 
 namespace attune {
 
+namespace {
+
+// Where the run of plain JSON string text starting at `from` ends: printable ASCII other
+// than '"' and '\\', which a JSON string holds as it is (the parser reads it without
+// unescaping, the writer copies it without escaping).
+size_t plainRunEnd(std::string_view s, size_t from) {
+  while (from < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[from]);
+    if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    ++from;
+  }
+  return from;
+}
+
+}  // namespace
+
 // Recursive-descent JSON parser. Depth is bounded by ParseLimits::maxDepth, so the native
 // stack stays small whatever the input (a 10,000-deep document is an error, not a crash).
 class JsonParser {
@@ -249,11 +265,7 @@ class JsonParser {
     // Most strings are plain printable ASCII with no escape: then the result is the source
     // text itself, with no copy and no per-character append.
     const size_t start = pos_;
-    while (pos_ < s_.size()) {
-      unsigned char c = static_cast<unsigned char>(s_[pos_]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++pos_;
-    }
+    pos_ = plainRunEnd(s_, pos_);
     if (pos_ < s_.size() && s_[pos_] == '"') {
       out = s_.substr(start, pos_ - start);
       ++pos_;
@@ -325,12 +337,7 @@ class JsonParser {
       }
       if (c < 0x80) {
         // A run of plain ASCII in one append.
-        size_t run = pos_ + 1;
-        while (run < s_.size()) {
-          unsigned char r = static_cast<unsigned char>(s_[run]);
-          if (r < 0x20 || r >= 0x80 || r == '"' || r == '\\') break;
-          ++run;
-        }
+        size_t run = plainRunEnd(s_, pos_ + 1);
         scratch_.append(s_.data() + pos_, run - pos_);
         pos_ = run;
         continue;
@@ -605,12 +612,7 @@ void writeJsonString(std::string_view s, std::string& out) {
   size_t i = 0;
   while (i < s.size()) {
     // Copy runs of plain ASCII in one append; most text is such a run.
-    size_t run = i;
-    while (run < s.size()) {
-      unsigned char c = static_cast<unsigned char>(s[run]);
-      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
-      ++run;
-    }
+    size_t run = plainRunEnd(s, i);
     if (run > i) {
       out.append(s.data() + i, run - i);
       i = run;
